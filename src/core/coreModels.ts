@@ -1,67 +1,560 @@
-// Placeholder: being implemented (see docs/ARCHITECTURE.md).
-import type { RequestContext } from './context';
+// Core-model endpoints: CLIP, Perception Encoder, OCR, gaze, LMM, depth, SAM and YOLO-World
+// (upstream's client methods of the same names, §1.8.4-1.8.12 of the protocol reference).
+import { deprecate } from 'node:util';
+import sharp from 'sharp';
+import type { CallOptions, EncodedImage, ImageInput, ImagesInput, RequestContext, WireImage } from './context';
+import { FeatureDeprecatedError, HTTPCallErrorError, InvalidParameterError, WrongClientModeError } from './errors';
 
-export async function ocrImage(_context: RequestContext, ..._args: unknown[]): Promise<unknown> {
-  throw new Error('ocrImage is not implemented yet');
+/** A JSON object as the server sent it. */
+export type JsonObject = Record<string, unknown>;
+
+/** Upstream returns the bare element when a call produced exactly one result, else the list. */
+export type OneOrMany<T> = T | T[];
+
+export interface ClipEmbeddingResult extends JsonObject {
+  embeddings: number[][];
 }
 
-export async function getClipImageEmbeddings(_context: RequestContext, ..._args: unknown[]): Promise<unknown> {
-  throw new Error('getClipImageEmbeddings is not implemented yet');
+export interface OcrResult extends JsonObject {
+  /** The recognised text. */
+  result: string;
 }
 
-export async function getClipTextEmbeddings(_context: RequestContext, ..._args: unknown[]): Promise<unknown> {
-  throw new Error('getClipTextEmbeddings is not implemented yet');
+export type OcrModel = 'doctr' | 'trocr' | 'easy_ocr' | 'pp_ocr';
+
+export interface OcrOptions {
+  /** Case-insensitive. */
+  model?: OcrModel | string;
+  /** Sent as `<model>_version_id`, e.g. `trocr-small-printed`, `english_g2`, `small-none`. */
+  version?: string;
+  quantize?: boolean;
+  generateBoundingBoxes?: boolean;
+  languageCodes?: string[];
 }
 
-export async function clipCompare(_context: RequestContext, ..._args: unknown[]): Promise<unknown> {
-  throw new Error('clipCompare is not implemented yet');
+export type ClipInputType = 'image' | 'text';
+
+/** A prompt whose similarities come back keyed by the same names. */
+export type NamedClipPrompts = Record<string, string | ImageInput>;
+
+export interface ClipCompareRequest {
+  subject: ImageInput | string;
+  prompt: string | string[] | ImageInput | ImageInput[] | NamedClipPrompts;
+  subjectType?: ClipInputType;
+  promptType?: ClipInputType;
+  clipVersion?: string;
 }
 
-export async function getPerceptionEncoderImageEmbeddings(_context: RequestContext, ..._args: unknown[]): Promise<unknown> {
-  throw new Error('getPerceptionEncoderImageEmbeddings is not implemented yet');
+export interface ClipCompareResult extends JsonObject {
+  similarity: number[] | Record<string, number>;
 }
 
-export async function getPerceptionEncoderTextEmbeddings(_context: RequestContext, ..._args: unknown[]): Promise<unknown> {
-  throw new Error('getPerceptionEncoderTextEmbeddings is not implemented yet');
+export interface LmmOptions {
+  prompt?: string;
+  /** Route to `/infer/lmm/<modelId>` instead of `/infer/lmm`. */
+  modelIdInPath?: boolean;
+  maxNewTokens?: number;
+  enableThinking?: boolean;
 }
 
-export async function detectGazes(_context: RequestContext, ..._args: unknown[]): Promise<unknown> {
-  throw new Error('detectGazes is not implemented yet');
+export type DepthMapFormat = 'json' | 'png16' | 'png8';
+
+export interface DepthEstimationOptions {
+  modelId?: string;
+  modelIdInPath?: boolean;
+  /** `json` (the default) is deprecated upstream in favour of `png16`. */
+  depthMapFormat?: DepthMapFormat;
 }
 
-export async function promptCogvlm(_context: RequestContext, ..._args: unknown[]): Promise<unknown> {
-  throw new Error('promptCogvlm is not implemented yet');
+/** A PNG depth map decoded row by row; 1 is nearest, 0 farthest. */
+export interface DepthMap {
+  data: Float32Array;
+  width: number;
+  height: number;
 }
 
-export async function inferLmm(_context: RequestContext, ..._args: unknown[]): Promise<unknown> {
-  throw new Error('inferLmm is not implemented yet');
+export interface DepthEstimationResult extends JsonObject {
+  normalized_depth: number[][] | DepthMap;
 }
 
-export async function depthEstimation(_context: RequestContext, ..._args: unknown[]): Promise<unknown> {
-  throw new Error('depthEstimation is not implemented yet');
+export interface SamBoxPrompt {
+  box?: { x: number; y: number; width: number; height: number };
+  points?: { x: number; y: number; positive: boolean }[];
 }
 
-export async function sam2SegmentImage(_context: RequestContext, ..._args: unknown[]): Promise<unknown> {
-  throw new Error('sam2SegmentImage is not implemented yet');
+export interface Sam2Options {
+  prompts?: SamBoxPrompt[];
+  sam2VersionId?: 'hiera_large' | 'hiera_small' | 'hiera_tiny' | 'hiera_b_plus' | string;
+  multimaskOutput?: boolean;
+  maskInputFormat?: string;
 }
 
-export async function sam3ConceptSegment(_context: RequestContext, ..._args: unknown[]): Promise<unknown> {
-  throw new Error('sam3ConceptSegment is not implemented yet');
+export interface Sam3ConceptPrompt extends JsonObject {
+  type?: string;
+  text?: string;
+  output_prob_thresh?: number;
+  boxes?: unknown[];
+  box_labels?: unknown[];
 }
 
-export async function sam3VisualSegment(_context: RequestContext, ..._args: unknown[]): Promise<unknown> {
-  throw new Error('sam3VisualSegment is not implemented yet');
+export interface Sam3ConceptOptions {
+  modelId?: string;
+  outputProbThresh?: number;
+  nmsIouThreshold?: number;
+  format?: 'polygon' | 'rle';
 }
 
-export async function sam3EmbedImage(_context: RequestContext, ..._args: unknown[]): Promise<unknown> {
-  throw new Error('sam3EmbedImage is not implemented yet');
+export interface Sam3VisualOptions {
+  prompts?: SamBoxPrompt[];
+  multimaskOutput?: boolean;
+  maskInputFormat?: string;
 }
 
-export async function sam33dInfer(_context: RequestContext, ..._args: unknown[]): Promise<unknown> {
-  throw new Error('sam33dInfer is not implemented yet');
+export interface Sam3EmbedOptions {
+  imageId?: string;
 }
 
-export async function inferFromYoloWorld(_context: RequestContext, ..._args: unknown[]): Promise<unknown> {
-  throw new Error('inferFromYoloWorld is not implemented yet');
+export interface Sam3dOptions {
+  modelId?: string;
+  outputMeshes?: boolean;
+  outputScene?: boolean;
+  withMeshPostprocess?: boolean;
+  withTextureBaking?: boolean;
+  useDistillations?: boolean;
 }
 
+export interface YoloWorldOptions {
+  /** Sent as `yolo_world_version_id` (server default `l`). */
+  modelVersion?: string;
+  confidence?: number;
+}
+
+const OCR_PATHS: Record<OcrModel, string> = {
+  doctr: '/doctr/ocr',
+  trocr: '/ocr/trocr',
+  easy_ocr: '/easy_ocr/ocr',
+  pp_ocr: '/ocr/pp-ocr',
+};
+
+const CLIP_INPUT_TYPES: readonly ClipInputType[] = ['image', 'text'];
+
+/** Servers from 1.2.8 on answer the gaze route with 410 Gone. */
+const GAZE_REMOVED_STATUS = 410;
+
+const warnDepthJsonDeprecated = deprecate(
+  () => undefined,
+  "depthEstimation: depthMapFormat 'json' (the default) is deprecated; upstream makes 'png16' the default " +
+    "in 2027, when normalized_depth becomes a decoded depth map. Pass depthMapFormat: 'png16' to switch now.",
+  'INFERENCE_RED_DEPTH_JSON',
+);
+
+// ---- CLIP ----------------------------------------------------------------------------------
+
+export async function getClipImageEmbeddings(
+  context: RequestContext,
+  input: ImagesInput,
+  clipVersion?: string,
+  call?: CallOptions,
+): Promise<OneOrMany<ClipEmbeddingResult>> {
+  const responses = (await postModelImages(context, '/clip/embed_image', input, optional('clip_version_id', clipVersion), {
+    signal: call?.signal,
+  })) as ClipEmbeddingResult[];
+  return unwrapSingle(responses.flatMap(splitClipEmbeddings));
+}
+
+export async function getClipTextEmbeddings(
+  context: RequestContext,
+  text: string | string[],
+  clipVersion?: string,
+  call?: CallOptions,
+): Promise<ClipEmbeddingResult> {
+  return postModelJson<ClipEmbeddingResult>(
+    context,
+    '/clip/embed_text',
+    { text, ...optional('clip_version_id', clipVersion) },
+    call,
+  );
+}
+
+export async function clipCompare(
+  context: RequestContext,
+  request: ClipCompareRequest,
+  call?: CallOptions,
+): Promise<ClipCompareResult> {
+  const { subject, prompt, subjectType = 'image', promptType = 'text', clipVersion } = request;
+  for (const [name, value] of [['subjectType', subjectType], ['promptType', promptType]] as const) {
+    if (!CLIP_INPUT_TYPES.includes(value)) {
+      throw new InvalidParameterError(`Invalid ${name} '${String(value)}': expected 'image' or 'text'.`);
+    }
+  }
+  const signal = call?.signal;
+  const body = {
+    subject_type: subjectType,
+    prompt_type: promptType,
+    ...optional('clip_version_id', clipVersion),
+    subject: subjectType === 'image' ? await loadOneImage(context, subject, signal) : subject,
+    prompt: promptType === 'image' ? await loadImagePrompt(context, prompt, signal) : prompt,
+  };
+  return postModelJson<ClipCompareResult>(context, '/clip/compare', body, call);
+}
+
+// ---- Perception Encoder ------------------------------------------------------------------
+
+export async function getPerceptionEncoderImageEmbeddings(
+  context: RequestContext,
+  input: ImagesInput,
+  version?: string,
+  call?: CallOptions,
+): Promise<OneOrMany<ClipEmbeddingResult>> {
+  const responses = await postModelImages(
+    context,
+    '/perception_encoder/embed_image',
+    input,
+    optional('perception_encoder_version_id', version),
+    { signal: call?.signal },
+  );
+  return unwrapSingle(responses as ClipEmbeddingResult[]);
+}
+
+export async function getPerceptionEncoderTextEmbeddings(
+  context: RequestContext,
+  text: string | string[],
+  version?: string,
+  call?: CallOptions,
+): Promise<ClipEmbeddingResult> {
+  return postModelJson<ClipEmbeddingResult>(
+    context,
+    '/perception_encoder/embed_text',
+    { text, ...optional('perception_encoder_version_id', version) },
+    call,
+  );
+}
+
+// ---- OCR -----------------------------------------------------------------------------------
+
+export async function ocrImage(
+  context: RequestContext,
+  input: ImagesInput,
+  options: OcrOptions = {},
+  call?: CallOptions,
+): Promise<OneOrMany<OcrResult>> {
+  const { model = 'doctr', version, quantize, generateBoundingBoxes, languageCodes } = options;
+  const modelName = model.toLowerCase();
+  if (!(modelName in OCR_PATHS)) throw new InvalidParameterError(`OCR not supported: ${model}`);
+  const payload = {
+    ...(version ? { [`${modelName}_version_id`]: version } : {}),
+    ...optional('quantize', quantize),
+    ...optional('generate_bounding_boxes', generateBoundingBoxes),
+    ...optional('language_codes', languageCodes),
+  };
+  const responses = await postModelImages(context, OCR_PATHS[modelName as OcrModel], input, payload, {
+    batchSize: 1,
+    signal: call?.signal,
+  });
+  return unwrapSingle(responses as OcrResult[]);
+}
+
+// ---- gaze, CogVLM (removed upstream) -----------------------------------------------------
+
+/**
+ * Upstream's SDK refuses gaze detection outright since 1.2.8, but servers before 1.2.8 still serve
+ * it; we send the historical request and explain a newer server's 410.
+ */
+export async function detectGazes(context: RequestContext, input: ImagesInput, call?: CallOptions): Promise<JsonObject[]> {
+  if (context.mode !== 'v1') throw new WrongClientModeError('Use client mode `v1` to run this operation.');
+  try {
+    return (await postModelImages(context, '/gaze/gaze_detection', input, {}, { signal: call?.signal })) as JsonObject[];
+  } catch (error) {
+    if (error instanceof HTTPCallErrorError && error.statusCode === GAZE_REMOVED_STATUS) {
+      throw new FeatureDeprecatedError(
+        'InferenceHTTPClient.detectGazes',
+        'This inference server removed gaze detection (/gaze/gaze_detection answers 410 Gone); ' +
+          'only inference servers older than 1.2.8 still have it.',
+      );
+    }
+    throw error;
+  }
+}
+
+/** Removed upstream in v0.38.0 (CVE-2024-11393); fails before sending anything. */
+export async function promptCogvlm(_context: RequestContext, ..._ignored: unknown[]): Promise<never> {
+  throw new FeatureDeprecatedError(
+    'InferenceHTTPClient.promptCogvlm',
+    'CogVLM was removed from inference because of CVE-2024-11393.',
+    'v0.38.0',
+    'inferLmm',
+  );
+}
+
+// ---- LMM, depth ----------------------------------------------------------------------------
+
+export async function inferLmm(
+  context: RequestContext,
+  input: ImagesInput,
+  modelId: string,
+  options: LmmOptions = {},
+  call?: CallOptions,
+): Promise<OneOrMany<JsonObject>> {
+  const { prompt, modelIdInPath = false, maxNewTokens, enableThinking } = options;
+  const payload = {
+    model_id: modelId,
+    ...optional('prompt', prompt),
+    ...optional('max_new_tokens', maxNewTokens),
+    ...optional('enable_thinking', enableThinking),
+  };
+  const path = modelIdInPath ? `/infer/lmm/${encodeModelIdPath(modelId)}` : '/infer/lmm';
+  const responses = await postModelImages(context, path, input, payload, { signal: call?.signal });
+  return unwrapSingle(responses as JsonObject[]);
+}
+
+export async function depthEstimation(
+  context: RequestContext,
+  input: ImagesInput,
+  options: DepthEstimationOptions = {},
+  call?: CallOptions,
+): Promise<OneOrMany<DepthEstimationResult>> {
+  const { modelId = 'depth-anything-v3/small', modelIdInPath = false, depthMapFormat = 'json' } = options;
+  if (depthMapFormat === 'json') warnDepthJsonDeprecated();
+  const path = modelIdInPath ? `/infer/depth-estimation/${encodeModelIdPath(modelId)}` : '/infer/depth-estimation';
+  const responses = await postModelImages(
+    context,
+    path,
+    input,
+    { model_id: modelId, depth_map_format: depthMapFormat },
+    { signal: call?.signal },
+  );
+  return unwrapSingle(await Promise.all((responses as DepthEstimationResult[]).map(decodeDepthResult)));
+}
+
+/** Decodes a base64 PNG depth map (8- or 16-bit greyscale) to values in [0, 1]. */
+export async function decodeDepthMap(base64Png: string): Promise<DepthMap> {
+  const png = Buffer.from(base64Png, 'base64');
+  const sixteenBit = (await sharp(png).metadata()).depth === 'ushort';
+  const { data, info } = await sharp(png)
+    .toColourspace(sixteenBit ? 'grey16' : 'b-w')
+    .raw({ depth: sixteenBit ? 'ushort' : 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  // Copied so the 16-bit view starts on an aligned offset.
+  const samples = sixteenBit ? new Uint16Array(Uint8Array.from(data).buffer) : data;
+  const maximum = sixteenBit ? 65535 : 255;
+  return { data: Float32Array.from(samples, (sample) => sample / maximum), width: info.width, height: info.height };
+}
+
+async function decodeDepthResult(result: DepthEstimationResult): Promise<DepthEstimationResult> {
+  const depth: unknown = result.normalized_depth;
+  return typeof depth === 'string' ? { ...result, normalized_depth: await decodeDepthMap(depth) } : result;
+}
+
+// ---- SAM -------------------------------------------------------------------------------------
+
+export async function sam2SegmentImage(
+  context: RequestContext,
+  input: ImagesInput,
+  options: Sam2Options = {},
+  call?: CallOptions,
+): Promise<OneOrMany<JsonObject>> {
+  const { prompts, sam2VersionId = 'hiera_tiny', multimaskOutput = true, maskInputFormat = 'json' } = options;
+  const payload = {
+    sam2_version_id: sam2VersionId,
+    multimask_output: multimaskOutput,
+    format: maskInputFormat,
+    ...(prompts === undefined ? {} : { prompts: { prompts } }),
+  };
+  // The segment routes take one image per request.
+  const responses = await postModelImages(context, '/sam2/segment_image', input, payload, {
+    batchSize: 1,
+    signal: call?.signal,
+  });
+  return unwrapSingle(responses as JsonObject[]);
+}
+
+export async function sam3ConceptSegment(
+  context: RequestContext,
+  input: ImagesInput,
+  prompts: Sam3ConceptPrompt[],
+  options: Sam3ConceptOptions = {},
+  call?: CallOptions,
+): Promise<OneOrMany<JsonObject>> {
+  const { modelId = 'sam3/sam3_final', outputProbThresh = 0.5, nmsIouThreshold, format = 'polygon' } = options;
+  const payload = {
+    model_id: modelId,
+    prompts,
+    output_prob_thresh: outputProbThresh,
+    format,
+    ...optional('nms_iou_threshold', nmsIouThreshold),
+  };
+  const responses = await postModelImages(context, '/sam3/concept_segment', input, payload, {
+    batchSize: 1,
+    signal: call?.signal,
+  });
+  return unwrapSingle(responses as JsonObject[]);
+}
+
+export async function sam3VisualSegment(
+  context: RequestContext,
+  input: ImagesInput,
+  options: Sam3VisualOptions = {},
+  call?: CallOptions,
+): Promise<OneOrMany<JsonObject>> {
+  const { prompts, multimaskOutput = true, maskInputFormat = 'json' } = options;
+  const payload = {
+    multimask_output: multimaskOutput,
+    format: maskInputFormat,
+    ...(prompts === undefined ? {} : { prompts: { prompts } }),
+  };
+  const responses = await postModelImages(context, '/sam3/visual_segment', input, payload, {
+    batchSize: 1,
+    signal: call?.signal,
+  });
+  return unwrapSingle(responses as JsonObject[]);
+}
+
+export async function sam3EmbedImage(
+  context: RequestContext,
+  input: ImagesInput,
+  options: Sam3EmbedOptions = {},
+  call?: CallOptions,
+): Promise<OneOrMany<JsonObject>> {
+  const responses = await postModelImages(context, '/sam3/embed_image', input, optional('image_id', options.imageId), {
+    signal: call?.signal,
+  });
+  return unwrapSingle(responses as JsonObject[]);
+}
+
+/** Returns the first response only, as upstream. */
+export async function sam33dInfer(
+  context: RequestContext,
+  input: ImageInput,
+  maskInput: unknown,
+  options: Sam3dOptions = {},
+  call?: CallOptions,
+): Promise<JsonObject> {
+  const {
+    modelId = 'sam3-3d-objects',
+    outputMeshes = true,
+    outputScene = true,
+    withMeshPostprocess = true,
+    withTextureBaking = true,
+    useDistillations = false,
+  } = options;
+  const payload = {
+    model_id: modelId,
+    mask_input: maskInput,
+    output_meshes: outputMeshes,
+    output_scene: outputScene,
+    with_mesh_postprocess: withMeshPostprocess,
+    with_texture_baking: withTextureBaking,
+    use_distillations: useDistillations,
+  };
+  const [first] = await postModelImages(context, '/sam3_3d/infer', input, payload, { batchSize: 1, signal: call?.signal });
+  return first as JsonObject;
+}
+
+// ---- YOLO-World ------------------------------------------------------------------------------
+
+/** Always a list, one detection result per image. */
+export async function inferFromYoloWorld(
+  context: RequestContext,
+  input: ImagesInput,
+  classNames: string[],
+  options: YoloWorldOptions = {},
+  call?: CallOptions,
+): Promise<JsonObject[]> {
+  const payload = {
+    text: classNames,
+    ...optional('yolo_world_version_id', options.modelVersion),
+    ...optional('confidence', options.confidence),
+  };
+  const responses = await postModelImages(context, '/yolo_world/infer', input, payload, {
+    batchSize: 1,
+    signal: call?.signal,
+  });
+  return responses as JsonObject[];
+}
+
+// ---- shared ------------------------------------------------------------------------------------
+
+/**
+ * Upstream's `_post_images`: images loaded as given (never downsized), the key in the body (v1) or
+ * the query (v0), the model-call retry policy.
+ */
+async function postModelImages(
+  context: RequestContext,
+  path: string,
+  input: ImagesInput,
+  payload: JsonObject,
+  options: { batchSize?: number; signal?: AbortSignal },
+): Promise<unknown[]> {
+  const images = await context.loadImages(input, { signal: options.signal });
+  return context.postImages(path, images, { ...context.modelKeyPayload(), ...payload }, {
+    ...options,
+    query: context.modelKeyQuery(),
+    retry: 'inference',
+  });
+}
+
+/** One JSON POST to a core-model route; upstream does not retry these (text embeddings, compare). */
+async function postModelJson<T>(context: RequestContext, path: string, body: JsonObject, call?: CallOptions): Promise<T> {
+  const response = await context.send({
+    method: 'POST',
+    path,
+    query: context.modelKeyQuery(),
+    json: { ...context.modelKeyPayload(), ...body },
+    retry: 'none',
+    signal: call?.signal,
+  });
+  return response.json<T>();
+}
+
+/** upstream's combine_clip_embeddings: a response with several vectors becomes one entry per vector. */
+function splitClipEmbeddings(response: ClipEmbeddingResult): ClipEmbeddingResult[] {
+  if (!Array.isArray(response.embeddings) || response.embeddings.length <= 1) return [response];
+  return response.embeddings.map((vector) => ({ frame_id: response.frame_id, time: response.time, embeddings: [vector] }));
+}
+
+async function loadOneImage(context: RequestContext, input: ImagesInput, signal?: AbortSignal): Promise<WireImage> {
+  const images = await context.loadImages(input, { signal });
+  if (images.length !== 1) throw new InvalidParameterError(`Expected one image, got ${images.length}.`);
+  return toWire(images[0]);
+}
+
+async function loadImagePrompt(
+  context: RequestContext,
+  prompt: ClipCompareRequest['prompt'],
+  signal?: AbortSignal,
+): Promise<WireImage | WireImage[] | Record<string, WireImage>> {
+  if (Array.isArray(prompt)) return (await context.loadImages(prompt, { signal })).map(toWire);
+  if (isNamedPrompts(prompt)) {
+    const entries = await Promise.all(
+      Object.entries(prompt).map(async ([name, image]) => [name, await loadOneImage(context, image, signal)] as const),
+    );
+    return Object.fromEntries(entries);
+  }
+  return loadOneImage(context, prompt, signal);
+}
+
+/** A plain object that is not itself an image (a base64 object or raw pixels). */
+function isNamedPrompts(prompt: ClipCompareRequest['prompt']): prompt is NamedClipPrompts {
+  if (typeof prompt !== 'object' || prompt === null || Array.isArray(prompt) || Buffer.isBuffer(prompt)) return false;
+  const isBase64Image = 'type' in prompt && prompt.type === 'base64' && typeof prompt.value === 'string';
+  const isRawPixels = 'data' in prompt && 'width' in prompt && 'height' in prompt && 'channels' in prompt;
+  return !isBase64Image && !isRawPixels;
+}
+
+function toWire(image: EncodedImage): WireImage {
+  return { type: 'base64', value: image.base64 };
+}
+
+/** `{ [key]: value }`, or nothing when the value is unset (upstream drops `None`). */
+function optional(key: string, value: unknown): JsonObject {
+  return value === undefined || value === null ? {} : { [key]: value };
+}
+
+/** Model ids in paths keep their slashes (`/infer/lmm/moondream2/moondream2_2b_jul24`). */
+function encodeModelIdPath(modelId: string): string {
+  return modelId.split('/').map(encodeURIComponent).join('/');
+}
+
+function unwrapSingle<T>(results: T[]): OneOrMany<T> {
+  return results.length === 1 ? results[0] : results;
+}
