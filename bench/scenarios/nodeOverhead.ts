@@ -1,0 +1,74 @@
+// Scenario 5: what the roboflow-infer node adds to each message over calling the client directly,
+// both against a zero-latency server in a separate process.
+import { InferenceHTTPClient } from '../../src/core';
+import { BENCH_API_KEY, DETECTION_MODEL, benchImage } from '../fixtures';
+import { embeddedNodeRed, MessageCollector, sink, type FlowNode } from '../nodeRed';
+import { RemoteSimulator } from '../remoteSimulator';
+import type { Row } from '../report';
+import { sized, type BenchOptions, type Scenario } from '../scenario';
+import { measure, sequentially } from '../stats';
+
+const WARM_UP = 50;
+
+function inferFlow(url: string): FlowNode[] {
+  return [
+    { id: 'server', type: 'roboflow-server', url },
+    {
+      id: 'infer',
+      type: 'roboflow-infer',
+      server: 'server',
+      model: DETECTION_MODEL,
+      modelType: 'str',
+      image: 'payload',
+      imageType: 'msg',
+      maxInFlight: '1',
+      overflow: 'queue',
+      wires: [['results']],
+    },
+    sink('results'),
+    { id: 'errors', type: 'catch', scope: ['infer'], uncaught: false, wires: [['failures']] },
+    sink('failures'),
+  ];
+}
+
+async function run(options: BenchOptions): Promise<Row[]> {
+  const count = sized(options, { quick: 300, default: 2000, long: 2000 });
+  const image = await benchImage(640, 480);
+  const simulator = await RemoteSimulator.start({ latencyMs: 0, preloaded: [DETECTION_MODEL] });
+  const red = await embeddedNodeRed();
+  const client = new InferenceHTTPClient(simulator.url, BENCH_API_KEY);
+  try {
+    await red.deploy(inferFlow(simulator.url), { server: { apiKey: BENCH_API_KEY } });
+    const outcomes = new MessageCollector(red, ['results', 'failures']);
+    const infer = red.node('infer');
+    const throughNode = async () => {
+      infer.receive({ payload: image });
+      const { sinkId, msg } = await outcomes.next();
+      if (sinkId === 'failures') throw msgError(msg);
+    };
+    const direct = () => client.infer(image, DETECTION_MODEL);
+
+    await sequentially(WARM_UP, throughNode);
+    await sequentially(WARM_UP, direct);
+    const node = await measure(() => sequentially(count, throughNode));
+    const bare = await measure(() => sequentially(count, direct));
+    const perMessage = (ms: number) => (ms * 1000) / count;
+    const scenario = '5 node overhead';
+    return [
+      { scenario, figure: `roboflow-infer, ${count} sequential msgs (floor: direct client.infer)`, value: perMessage(node.wallMs), unit: 'µs/msg', ideal: perMessage(bare.wallMs) },
+      { scenario, figure: 'added by the node per message', value: perMessage(node.wallMs - bare.wallMs), unit: 'µs' },
+      { scenario, figure: 'CPU per message, node (floor: direct call)', value: perMessage(node.cpuMs), unit: 'µs', ideal: perMessage(bare.cpuMs) },
+    ];
+  } finally {
+    await red.clear();
+    await client.close();
+    await simulator.stop();
+  }
+}
+
+function msgError(msg: Record<string, unknown>): Error {
+  const error = msg.error as { message?: string } | undefined;
+  return new Error(`roboflow-infer failed: ${error?.message ?? 'unknown error'}`);
+}
+
+export const nodeOverheadScenario: Scenario = { name: 'node-overhead', run };
