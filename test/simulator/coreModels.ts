@@ -1,0 +1,3 @@
+import type { Route } from './state';
+
+export const coreModelRoutes: Route[] = [];

@@ -1,0 +1,5 @@
+import type { FrameProcessor } from './pipelines';
+import type { Route } from './state';
+
+export const workflowRoutes: Route[] = [];
+export const processPipelineFrame: FrameProcessor = async () => ({});
