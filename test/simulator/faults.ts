@@ -1,6 +1,8 @@
 // Fault injection: per-route misbehaviour for the next N requests (statuses, broken bodies,
 // resets, stalls), so client tests can exercise retries, timeouts and error wrapping.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 
 export interface Fault {
@@ -89,6 +91,11 @@ export interface FaultResponder {
   realReply: () => Promise<{ status: number; contentType: string; data: Buffer }>;
 }
 
+/** A fault that only adds latency; the request is then served normally. */
+export function isLatencyOnly(fault: Fault): boolean {
+  return fault.kind === undefined && fault.status === undefined && fault.body === undefined;
+}
+
 /** Carries out a fault. Returns once the response is done or deliberately left hanging. */
 export async function applyFault(fault: Fault, io: FaultResponder): Promise<void> {
   const { response } = io;
@@ -152,18 +159,13 @@ export async function applyFault(fault: Fault, io: FaultResponder): Promise<void
 async function sendHugeBody(status: number, { response, signal }: FaultResponder): Promise<void> {
   response.writeHead(status, { 'content-type': 'application/json' });
   const chunk = Buffer.alloc(1024 * 1024, 'a');
-  response.write('{"padding":"');
-  for (let written = 0; written < HUGE_BODY_BYTES; written += chunk.length) {
-    if (response.destroyed || signal.aborted) return;
-    if (!response.write(chunk)) {
-      const drained = await Promise.race([
-        new Promise<boolean>((resolve) => response.once('drain', () => resolve(true))),
-        new Promise<boolean>((resolve) => response.once('close', () => resolve(false))),
-      ]);
-      if (!drained) return;
-    }
+  function* document(): Generator<Buffer> {
+    yield Buffer.from('{"padding":"');
+    for (let written = 0; written < HUGE_BODY_BYTES; written += chunk.length) yield chunk;
+    yield Buffer.from('"}');
   }
-  response.end('"}');
+  // A client that gives up early closes the socket, which ends the pipeline with an error: expected.
+  await pipeline(Readable.from(document()), response, { signal }).catch(() => undefined);
 }
 
 /** Resolves false when the simulator stopped meanwhile. */

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { coreModelRoutes } from './coreModels';
-import { type Fault, FaultBook, applyFault, pause } from './faults';
+import { type Fault, FaultBook, applyFault, isLatencyOnly, pause } from './faults';
 import {
   HttpError,
   type Query,
@@ -111,7 +111,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
     const fault = faults.take(simRequest.path);
     if (!(await pause(latencyMs + (fault?.latencyMs ?? 0), stopping.signal))) return;
-    if (fault) {
+    if (fault && !isLatencyOnly(fault)) {
       await applyFault(fault, {
         request,
         response,
