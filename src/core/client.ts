@@ -6,8 +6,7 @@ import { resolveModelAlias } from './aliases';
 import { InferenceConfiguration } from './configuration';
 import type { CallOptions, ClientMode, RequestContext } from './context';
 import * as coreModels from './coreModels';
-import { wrapError } from './execution';
-import { Transport } from './execution';
+import { Transport, wrapError, type TransportOptions } from './execution';
 import * as inference from './inference';
 import * as models from './models';
 import * as pipelines from './pipelines';
@@ -47,10 +46,10 @@ export class InferenceHTTPClient {
   private readonly base: ClientState;
   private readonly scopes = new AsyncLocalStorage<ClientState>();
 
-  constructor(apiUrl: string, apiKey?: string) {
+  constructor(apiUrl: string, apiKey?: string, options: TransportOptions = {}) {
     // Unlike upstream, a trailing slash does not turn every path into '//'.
     this.apiUrl = apiUrl.replace(/\/+$/, '');
-    this.transport = new Transport(this.apiUrl, apiKey || undefined);
+    this.transport = new Transport(this.apiUrl, apiKey || undefined, options);
     this.base = {
       configuration: new InferenceConfiguration(),
       mode: determineClientMode(this.apiUrl),
@@ -58,8 +57,8 @@ export class InferenceHTTPClient {
     };
   }
 
-  static init(apiUrl: string, apiKey?: string): InferenceHTTPClient {
-    return new InferenceHTTPClient(apiUrl, apiKey);
+  static init(apiUrl: string, apiKey?: string, options?: TransportOptions): InferenceHTTPClient {
+    return new InferenceHTTPClient(apiUrl, apiKey, options);
   }
 
   // ---- state -------------------------------------------------------------------------------

@@ -120,3 +120,105 @@ function workflowRetriesDefault(): boolean {
   const value = process.env.WORKFLOW_RUN_RETRIES_ENABLED;
   return value === undefined ? true : value.toLowerCase() === 'true';
 }
+
+/** A parameter mapping result: keys in upstream's emission order, `undefined` values left out. */
+export type Parameters = Record<string, unknown>;
+
+function definedEntries(entries: Array<[string, unknown]>): Parameters {
+  return Object.fromEntries(entries.filter(([, value]) => value !== undefined && value !== null));
+}
+
+function preprocessingEntries(c: InferenceConfiguration): Array<[string, unknown]> {
+  return [
+    ['disable_preproc_auto_orient', c.disablePreprocAutoOrientation],
+    ['disable_preproc_contrast', c.disablePreprocContrast],
+    ['disable_preproc_grayscale', c.disablePreprocGrayscale],
+    ['disable_preproc_static_crop', c.disablePreprocStaticCrop],
+  ];
+}
+
+/** v0 (legacy route) query parameters, sent after `api_key`; the same for every task type. */
+export function toLegacyCallParameters(c: InferenceConfiguration): Parameters {
+  return definedEntries([
+    ['confidence', c.confidenceThreshold],
+    ['keypoint_confidence', c.keypointConfidenceThreshold],
+    ['format', c.format],
+    ['labels', c.visualizeLabels],
+    ['mask_decode_mode', c.maskDecodeMode],
+    ['tradeoff_factor', c.tradeoffFactor],
+    ['max_detections', c.maxDetections],
+    ['overlap', c.iouThreshold],
+    ['stroke', c.strokeWidth],
+    ['countinference', c.countInference],
+    ['service_secret', c.serviceSecret],
+    ...preprocessingEntries(c),
+    ['disable_active_learning', c.disableActiveLearning],
+    ['active_learning_target_dataset', c.activeLearningTargetDataset],
+    ['source', c.source],
+    ['source_info', c.sourceInfo],
+    ['response_mask_format', c.responseMaskFormat],
+  ]);
+}
+
+function objectDetectionEntries(c: InferenceConfiguration): Array<[string, unknown]> {
+  return [
+    ...preprocessingEntries(c),
+    ['class_agnostic_nms', c.classAgnosticNms],
+    ['class_filter', c.classFilter],
+    ['confidence', c.confidenceThreshold],
+    ['fix_batch_size', c.fixBatchSize],
+    ['iou_threshold', c.iouThreshold],
+    ['max_detections', c.maxDetections],
+    ['max_candidates', c.maxCandidates],
+    ['visualization_labels', c.visualizeLabels],
+    ['visualization_stroke_width', c.strokeWidth],
+    ['visualize_predictions', c.visualizePredictions],
+    ['disable_active_learning', c.disableActiveLearning],
+    ['active_learning_target_dataset', c.activeLearningTargetDataset],
+    ['source', c.source],
+    ['source_info', c.sourceInfo],
+  ];
+}
+
+/** v1 `/infer/object_detection` JSON body parameters. */
+export function toObjectDetectionParameters(c: InferenceConfiguration): Parameters {
+  return definedEntries(objectDetectionEntries(c));
+}
+
+/** v1 `/infer/keypoints_detection`: the object-detection set plus the keypoint threshold. */
+export function toKeypointsDetectionParameters(c: InferenceConfiguration): Parameters {
+  return definedEntries([...objectDetectionEntries(c), ['keypoint_confidence', c.keypointConfidenceThreshold]]);
+}
+
+/** v1 `/infer/instance_segmentation`: the object-detection set plus mask decoding. */
+export function toInstanceSegmentationParameters(c: InferenceConfiguration): Parameters {
+  return definedEntries([
+    ...objectDetectionEntries(c),
+    ['mask_decode_mode', c.maskDecodeMode],
+    ['tradeoff_factor', c.tradeoffFactor],
+    ['response_mask_format', c.responseMaskFormat],
+  ]);
+}
+
+/** v1 `/infer/classification` JSON body parameters (no labels, NMS or detection limits). */
+export function toClassificationParameters(c: InferenceConfiguration): Parameters {
+  return definedEntries([
+    ...preprocessingEntries(c),
+    ['confidence', c.confidenceThreshold],
+    ['visualize_predictions', c.visualizePredictions],
+    ['visualization_stroke_width', c.strokeWidth],
+    ['disable_active_learning', c.disableActiveLearning],
+    ['source', c.source],
+    ['source_info', c.sourceInfo],
+    ['active_learning_target_dataset', c.activeLearningTargetDataset],
+  ]);
+}
+
+/** v1 infer query string; `undefined` when neither value is set (no query string at all). */
+export function toApiV1QueryParameters(c: InferenceConfiguration): Parameters | undefined {
+  const parameters = definedEntries([
+    ['service_secret', c.serviceSecret],
+    ['countinference', c.countInference],
+  ]);
+  return Object.keys(parameters).length > 0 ? parameters : undefined;
+}

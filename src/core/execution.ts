@@ -1,6 +1,26 @@
-// Placeholder: the transport is being implemented (see docs/ARCHITECTURE.md).
-import type { InferenceConfiguration } from './configuration';
-import type { ClientMode, RequestContext } from './context';
+// The transport under every client: one undici Pool for the API origin, a small Agent for image
+// downloads, upstream's retry policies, a sliding concurrency window, error wrapping, and the
+// RequestContexts the endpoint families work with.
+import { STATUS_CODES } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, Pool } from 'undici';
+import type { ApiKeyTransport, InferenceConfiguration } from './configuration';
+import type {
+  ClientMode,
+  EncodedImage,
+  HttpRequest,
+  HttpResponse,
+  ImagesInput,
+  LoadImagesOptions,
+  QueryValue,
+  RequestContext,
+  RetryPolicy,
+  WireImage,
+} from './context';
+import { HTTPCallErrorError, HTTPClientError, maskApiKey, redactSecret } from './errors';
+import { loadImages } from './images';
+import type { ModelDescription } from './models';
+import { policyLookup, resolveUrlPolicy, type UrlPolicy, type UrlPolicyInput } from './urlPolicy';
 
 export interface ContextState {
   configuration: InferenceConfiguration;
@@ -8,19 +28,508 @@ export interface ContextState {
   selectedModel: string | undefined;
 }
 
-export class Transport {
-  constructor(
-    readonly apiUrl: string,
-    readonly apiKey: string | undefined,
-  ) {}
-
-  context(_state: ContextState): RequestContext {
-    throw new Error('Transport.context is not implemented yet');
-  }
-
-  async close(): Promise<void> {}
+export interface TransportOptions {
+  /** Which image URLs the client may download: a preset name or individual knobs over the permissive defaults. */
+  urlPolicy?: UrlPolicyInput;
+  /** When set, file-path image inputs must resolve inside this folder. */
+  fileBaseDir?: string;
 }
 
-export function wrapError(error: unknown, _apiKey: string | undefined): unknown {
+const RETRYABLE_STATUSES = new Set([429, 503, 504]);
+const MAX_ATTEMPTS = 3;
+const MAX_JITTER_MS = 1_000;
+const MAX_RETRY_AFTER_MS = 10_000;
+/** Far above any inference answer, low enough that a runaway body cannot exhaust memory. */
+const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+const API_MESSAGE_LIMIT = 500;
+const WORKFLOW_RETRY_FAILED =
+  'Original request failed and retry did not succeed. Status code shows the response of the last request executed.';
+
+let transportGuidanceShown = false;
+
+/** Unset transport means legacy, with upstream's one-time guidance warning per process. */
+function keyTransport(configuration: InferenceConfiguration): ApiKeyTransport {
+  if (configuration.apiKeyTransport) return configuration.apiKeyTransport;
+  if (!transportGuidanceShown) {
+    transportGuidanceShown = true;
+    if (process.env.INFERENCE_WARNINGS_DISABLED !== 'true') {
+      process.emitWarning(
+        'apiKeyTransport is not set, so the API key is sent in request bodies and query strings (legacy). ' +
+          "From release 1.5.0 onward servers also accept 'Authorization: Bearer'; set apiKeyTransport to " +
+          "'header' (or 'both' for older servers) to keep the key out of URLs, or to 'legacy' to silence this warning.",
+        { type: 'InferenceSDKGuidanceWarning' },
+      );
+    }
+  }
+  return 'legacy';
+}
+
+/** Why one exchange produced no response. */
+class ExchangeFailure extends Error {
+  constructor(
+    readonly kind: 'connection' | 'timeout' | 'aborted',
+    message: string,
+    readonly reason?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export class Transport {
+  readonly apiUrl: string;
+  readonly apiKey: string | undefined;
+  readonly urlPolicy: UrlPolicy;
+  readonly fileBaseDir: string | undefined;
+  /** De-aliased model id -> its registry description, so v1 infer does not ask the registry every frame. */
+  readonly modelDescriptions = new Map<string, Promise<ModelDescription>>();
+  private readonly basePath: string;
+  private readonly pool: Pool;
+  private readonly downloadAgent: Agent;
+  private readonly lifetime = new AbortController();
+
+  constructor(apiUrl: string, apiKey: string | undefined, options: TransportOptions = {}) {
+    this.apiUrl = apiUrl;
+    this.apiKey = apiKey;
+    this.urlPolicy = resolveUrlPolicy(options.urlPolicy);
+    this.fileBaseDir = options.fileBaseDir;
+    let url: URL;
+    try {
+      url = new URL(apiUrl);
+    } catch {
+      throw new HTTPClientError(`Invalid api URL: ${maskApiKey(apiUrl)}`);
+    }
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    // Our own per-request deadline (requestTimeoutMs) governs; undici's 300 s defaults would cut it short.
+    this.pool = new Pool(url.origin, { headersTimeout: 0, bodyTimeout: 0 });
+    this.downloadAgent = new Agent({
+      connections: 4,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      connect: { lookup: policyLookup(this.urlPolicy) },
+    });
+  }
+
+  context(state: ContextState): RequestContext {
+    return new TransportContext(this, state);
+  }
+
+  get closed(): boolean {
+    return this.lifetime.signal.aborted;
+  }
+
+  /** Aborts every request in flight and destroys the pool and the download agent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.lifetime.abort(new HTTPClientError('The client was closed.'));
+    this.modelDescriptions.clear();
+    await Promise.all([this.pool.destroy(), this.downloadAgent.destroy()]);
+  }
+
+  /** Signals that abort work of one call: the caller's and the client's own. */
+  callSignal(signal?: AbortSignal): AbortSignal {
+    return signal ? AbortSignal.any([signal, this.lifetime.signal]) : this.lifetime.signal;
+  }
+
+  loadImages(input: ImagesInput, options: LoadImagesOptions = {}): Promise<EncodedImage[]> {
+    this.assertOpen();
+    return loadImages(
+      input,
+      { ...options, signal: this.callSignal(options.signal) },
+      { urlPolicy: this.urlPolicy, fileBaseDir: this.fileBaseDir, downloadAgent: this.downloadAgent },
+    );
+  }
+
+  async send(request: HttpRequest, configuration: InferenceConfiguration): Promise<HttpResponse> {
+    this.assertOpen();
+    const policy: RetryPolicy = request.retry ?? 'none';
+    const retrying = policy === 'inference' || (policy === 'workflow' && configuration.workflowRunRetriesEnabled);
+    const attempts = retrying ? MAX_ATTEMPTS : 1;
+    const url = `${this.apiUrl}${request.path}${queryString(request.query)}`;
+    for (let attempt = 1; ; attempt += 1) {
+      let response: HttpResponse;
+      try {
+        response = await this.exchange(request, configuration, url);
+      } catch (error) {
+        if (!(error instanceof ExchangeFailure)) throw error;
+        if (error.kind === 'aborted') throw error.reason;
+        const retryable = error.kind === 'connection' || (policy === 'workflow' && error.kind === 'timeout');
+        if (retryable && attempt < attempts) {
+          await this.pause(MAX_JITTER_MS * Math.random(), request.signal);
+          continue;
+        }
+        if (policy === 'workflow' && retrying && retryable) {
+          throw new HTTPClientError(`Original request failed and retry did not succeed. Details: ${error.message}`);
+        }
+        throw new HTTPClientError(error.message);
+      }
+      if (RETRYABLE_STATUSES.has(response.status) && attempt < attempts) {
+        await this.pause(retryDelay(response.headers['retry-after']), request.signal);
+        continue;
+      }
+      if (response.status < 400) return response;
+      if (policy === 'workflow' && retrying && RETRYABLE_STATUSES.has(response.status)) {
+        throw new HTTPCallErrorError(WORKFLOW_RETRY_FAILED, response.status, null);
+      }
+      throw this.callError(response, url);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new HTTPClientError('The client was closed.');
+  }
+
+  private async pause(milliseconds: number, signal: AbortSignal | undefined): Promise<void> {
+    const combined = this.callSignal(signal);
+    try {
+      await sleep(milliseconds, undefined, { signal: combined });
+    } catch {
+      throw combined.reason;
+    }
+  }
+
+  /** One HTTP exchange, body read completely; no retries, no status checks. */
+  private async exchange(request: HttpRequest, configuration: InferenceConfiguration, url: string): Promise<HttpResponse> {
+    const timeoutMs = configuration.requestTimeoutMs;
+    const deadline = Number.isFinite(timeoutMs) && timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
+    const signals = [this.lifetime.signal, request.signal, deadline].filter((s): s is AbortSignal => s !== undefined);
+    const signal = AbortSignal.any(signals);
+    const target = `${request.method} ${maskApiKey(redactSecret(url, this.apiKey))}`;
+    try {
+      const response = await this.pool.request({
+        method: request.method,
+        path: `${this.basePath}${request.path}${queryString(request.query)}`,
+        headers: this.headersFor(request, configuration),
+        body: request.json !== undefined ? JSON.stringify(request.json) : request.textBody,
+        signal,
+      });
+      const body = await readBody(response.body, target);
+      return makeResponse(response.statusCode, flattenHeaders(response.headers), body, target);
+    } catch (error) {
+      if (error instanceof HTTPClientError) throw error;
+      if (request.signal?.aborted) throw new ExchangeFailure('aborted', 'aborted', request.signal.reason);
+      if (this.lifetime.signal.aborted) throw new ExchangeFailure('aborted', 'closed', this.lifetime.signal.reason);
+      if (deadline?.aborted) throw new ExchangeFailure('timeout', `Request timed out after ${timeoutMs} ms: ${target}`);
+      throw new ExchangeFailure('connection', `Error with server connection: ${target}: ${this.scrub(describeError(error))}`);
+    }
+  }
+
+  private headersFor(request: HttpRequest, configuration: InferenceConfiguration): Record<string, string> {
+    const headers: Record<string, string> = {};
+    if (request.json !== undefined || request.textBody !== undefined) headers['content-type'] = 'application/json';
+    if (!request.anonymous && this.apiKey && keyTransport(configuration) !== 'legacy') {
+      headers.authorization = `Bearer ${this.apiKey}`;
+    }
+    return { ...headers, ...request.headers };
+  }
+
+  private callError(response: HttpResponse, url: string): HTTPCallErrorError {
+    const kind = response.status < 500 ? 'Client' : 'Server';
+    const reason = STATUS_CODES[response.status] ?? 'Unknown';
+    const description = `${response.status} ${kind} Error: ${reason} for url: ${this.scrub(url)}`;
+    const apiMessage = extractApiMessage(response.headers['content-type'], response.body);
+    return new HTTPCallErrorError(description, response.status, apiMessage === null ? null : this.scrub(apiMessage));
+  }
+
+  scrub(text: string): string {
+    return maskApiKey(redactSecret(text, this.apiKey));
+  }
+}
+
+/** The state snapshot plus the shared transport, handed to every family function. */
+export class TransportContext implements RequestContext {
+  readonly configuration: InferenceConfiguration;
+  readonly mode: ClientMode;
+  readonly selectedModel: string | undefined;
+
+  constructor(
+    private readonly transport: Transport,
+    state: ContextState,
+  ) {
+    this.configuration = state.configuration;
+    this.mode = state.mode;
+    this.selectedModel = state.selectedModel;
+  }
+
+  get apiUrl(): string {
+    return this.transport.apiUrl;
+  }
+
+  get apiKey(): string | undefined {
+    return this.transport.apiKey;
+  }
+
+  get modelDescriptions(): Map<string, Promise<ModelDescription>> {
+    return this.transport.modelDescriptions;
+  }
+
+  send(request: HttpRequest): Promise<HttpResponse> {
+    return this.transport.send(request, this.configuration);
+  }
+
+  legacyKeyPayload(): { api_key?: string } {
+    return this.keyUnless(keyTransport(this.configuration) === 'header');
+  }
+
+  modelKeyPayload(): { api_key?: string } {
+    return this.keyUnless(this.mode !== 'v1' || keyTransport(this.configuration) === 'header');
+  }
+
+  modelKeyQuery(): { api_key?: string } {
+    return this.keyUnless(this.mode !== 'v0' || keyTransport(this.configuration) === 'header');
+  }
+
+  private keyUnless(omitted: boolean): { api_key?: string } {
+    return omitted || !this.apiKey ? {} : { api_key: this.apiKey };
+  }
+
+  loadImages(input: ImagesInput, options?: LoadImagesOptions): Promise<EncodedImage[]> {
+    return this.transport.loadImages(input, options);
+  }
+
+  mapConcurrent<T, R>(
+    items: readonly T[],
+    task: (item: T, signal: AbortSignal) => Promise<R>,
+    signal?: AbortSignal,
+  ): Promise<R[]> {
+    return mapConcurrent(items, task, concurrencyLimit(this.configuration.maxConcurrentRequests), this.transport.callSignal(signal));
+  }
+
+  async postImages(
+    path: string,
+    images: readonly EncodedImage[],
+    payload: Record<string, unknown>,
+    options: { batchSize?: number; query?: Record<string, QueryValue>; retry?: RetryPolicy; signal?: AbortSignal } = {},
+  ): Promise<unknown[]> {
+    const batches = makeBatches(images, options.batchSize ?? this.configuration.maxBatchSize);
+    const responses = await this.mapConcurrent(
+      batches,
+      async (batch, signal) => {
+        const image = batch.length === 1 ? toWireImage(batch[0]) : batch.map(toWireImage);
+        const response = await this.send({
+          method: 'POST',
+          path,
+          query: options.query,
+          json: { ...payload, image },
+          retry: options.retry ?? 'inference',
+          signal,
+        });
+        return response.json();
+      },
+      options.signal,
+    );
+    return responses.flatMap((response) => (Array.isArray(response) ? response : [response]));
+  }
+}
+
+// ---- concurrency and batching ----------------------------------------------------------------
+
+function concurrencyLimit(value: number): number {
+  return Number.isFinite(value) && value >= 1 ? Math.floor(value) : 1;
+}
+
+/** Upstream's `make_batches`: consecutive chunks; sizes below 1 behave as 1. */
+export function makeBatches<T>(items: readonly T[], batchSize: number): T[][] {
+  const size = concurrencyLimit(batchSize);
+  const batches: T[][] = [];
+  for (let start = 0; start < items.length; start += size) batches.push(items.slice(start, start + size));
+  return batches;
+}
+
+export function toWireImage(image: EncodedImage): WireImage {
+  return { type: 'base64', value: image.base64 };
+}
+
+/**
+ * At most `limit` tasks in flight; a finished task immediately makes room for the next (a sliding
+ * window). Results keep input order; the first failure rejects and aborts the others.
+ */
+export function mapConcurrent<T, R>(
+  items: readonly T[],
+  task: (item: T, signal: AbortSignal) => Promise<R>,
+  limit: number,
+  outer?: AbortSignal,
+): Promise<R[]> {
+  if (outer?.aborted) return Promise.reject(outer.reason);
+  if (items.length === 0) return Promise.resolve([]);
+  const stopOnFailure = new AbortController();
+  const signal = outer ? AbortSignal.any([stopOnFailure.signal, outer]) : stopOnFailure.signal;
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && !signal.aborted) {
+      const index = next;
+      next += 1;
+      results[index] = await task(items[index], signal);
+    }
+  };
+  const workers = Array.from({ length: Math.min(limit, items.length) }, worker);
+  return new Promise<R[]>((resolve, reject) => {
+    let finished = 0;
+    let failed = false;
+    for (const running of workers) {
+      running.then(
+        () => {
+          finished += 1;
+          if (finished < workers.length || failed) return;
+          if (signal.aborted) reject(signal.reason);
+          else resolve(results);
+        },
+        (error: unknown) => {
+          if (failed) return;
+          failed = true;
+          stopOnFailure.abort(error);
+          reject(error);
+        },
+      );
+    }
+  });
+}
+
+// ---- wire helpers ------------------------------------------------------------------------------
+
+/** `undefined`/`null` dropped, booleans lower-case, arrays as repeated keys; '' when nothing is left. */
+export function queryString(query: Record<string, QueryValue> | undefined): string {
+  const parameters = new URLSearchParams();
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === undefined || value === null) continue;
+    for (const item of Array.isArray(value) ? value : [value]) parameters.append(key, String(item));
+  }
+  const text = parameters.toString();
+  return text ? `?${text}` : '';
+}
+
+function retryDelay(retryAfter: string | undefined): number {
+  if (retryAfter !== undefined) {
+    const seconds = Number(retryAfter);
+    const milliseconds = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - Date.now();
+    if (Number.isFinite(milliseconds)) return Math.min(Math.max(milliseconds, 0), MAX_RETRY_AFTER_MS);
+  }
+  return MAX_JITTER_MS * Math.random();
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
+
+async function readBody(body: AsyncIterable<Buffer> & { destroy(): unknown }, target: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    total += chunk.length;
+    if (total > MAX_RESPONSE_BYTES) {
+      body.destroy();
+      throw new HTTPClientError(`Response to ${target} exceeds ${MAX_RESPONSE_BYTES} bytes.`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function makeResponse(status: number, headers: Record<string, string>, body: Buffer, target: string): HttpResponse {
+  return {
+    status,
+    headers,
+    body,
+    json<T>(): T {
+      try {
+        return JSON.parse(body.toString('utf8')) as T;
+      } catch {
+        throw new HTTPClientError(
+          `Expected JSON from ${target} (status ${status}, content-type ${headers['content-type'] ?? 'none'}), ` +
+            `got: ${snippet(body.toString('utf8')) || '(empty body)'}`,
+        );
+      }
+    },
+  };
+}
+
+function snippet(text: string, limit = API_MESSAGE_LIMIT): string {
+  const trimmed = text.trim();
+  return trimmed.length > limit ? `${trimmed.slice(0, limit)}...` : trimmed;
+}
+
+/** FastAPI's 422 `detail` is a list of `{loc, msg}`; anything else non-empty is shown as it is. */
+function describeDetail(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return undefined;
+    return value
+      .map((item: unknown) => {
+        const entry = item as { loc?: unknown; msg?: unknown };
+        if (entry && typeof entry.msg === 'string') {
+          return Array.isArray(entry.loc) ? `${entry.loc.join('.')}: ${entry.msg}` : entry.msg;
+        }
+        return JSON.stringify(item);
+      })
+      .join('; ');
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * Upstream's `api_message`: for JSON bodies `message`, else `detail`, else "N/A", plus
+ * `inner_error_message`; for other bodies their (truncated) text.
+ */
+export function extractApiMessage(contentType: string | undefined, body: Buffer): string | null {
+  const text = body.toString('utf8');
+  if (contentType?.includes('application/json')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return snippet(text) || null;
+    }
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      const record = parsed as Record<string, unknown>;
+      const message = describeDetail(record.message) ?? describeDetail(record.detail) ?? 'N/A';
+      const inner = describeDetail(record.inner_error_message);
+      return snippet(inner ? `${message}. More details: ${inner}` : message);
+    }
+  }
+  return snippet(text) || null;
+}
+
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  const cause = (error as { cause?: unknown }).cause;
+  const parts = [error.message];
+  if (typeof code === 'string' && !error.message.includes(code)) parts.push(`[${code}]`);
+  if (cause instanceof Error && cause.message !== error.message) parts.push(`(${cause.message})`);
+  return parts.join(' ');
+}
+
+// ---- uniform error wrapping ------------------------------------------------------------------
+
+function isAbortError(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
+}
+
+function maskField(target: object, field: string, apiKey: string | undefined): void {
+  const record = target as Record<string, unknown>;
+  if (typeof record[field] === 'string') record[field] = maskApiKey(redactSecret(record[field] as string, apiKey));
+}
+
+/**
+ * What every public method lets escape: client errors with the API key masked everywhere, and
+ * stray transport errors turned into HTTPClientError. Aborts and other errors pass through, masked.
+ */
+export function wrapError(error: unknown, apiKey: string | undefined): unknown {
+  if (error instanceof HTTPClientError) {
+    for (const field of ['message', 'stack', 'description', 'apiMessage']) maskField(error, field, apiKey);
+    return error;
+  }
+  const code = error instanceof Error && !isAbortError(error) ? (error as { code?: unknown }).code : undefined;
+  if (typeof code === 'string') {
+    if (code.startsWith('UND_ERR') || code.startsWith('ECONN') || code === 'ENOTFOUND' || code === 'EPIPE') {
+      return new HTTPClientError(`Error with server connection: ${maskApiKey(redactSecret(describeError(error), apiKey))}`);
+    }
+  }
+  if (error instanceof Error) for (const field of ['message', 'stack']) maskField(error, field, apiKey);
   return error;
 }

@@ -7,3 +7,18 @@ export * from './errors';
 export type * from './coreModels';
 export type * from './workflows';
 export type * from './pipelines';
+export {
+  toLegacyCallParameters,
+  toObjectDetectionParameters,
+  toKeypointsDetectionParameters,
+  toInstanceSegmentationParameters,
+  toClassificationParameters,
+  toApiV1QueryParameters,
+} from './configuration';
+export { MODEL_ALIASES, resolveModelAlias } from './aliases';
+export { rescalePrediction, scalingAspectRatio, MAX_INPUT_PIXELS } from './images';
+export { PERMISSIVE_URL_POLICY, STRICT_URL_POLICY, resolveUrlPolicy, isGlobalAddress } from './urlPolicy';
+export type { UrlPolicy, UrlPolicyInput } from './urlPolicy';
+export type { TransportOptions } from './execution';
+export type { ServerInfo, InferenceResult } from './inference';
+export type { ModelDescription, RegisteredModels } from './models';
