@@ -25,7 +25,7 @@ export interface NodeDef {
   [property: string]: unknown;
 }
 
-export interface Node<Credentials = Record<string, string | undefined>> extends EventEmitter {
+export interface Node<Credentials extends object = object> extends EventEmitter {
   readonly id: string;
   readonly type: string;
   name?: string;

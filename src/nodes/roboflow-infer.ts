@@ -1,0 +1,160 @@
+// roboflow-infer: one image (or a batch) in, the model's predictions out, with annotations,
+// per-class counts and optionally an annotated JPEG. The message pipeline (flow control,
+// status, errors, close) is shared; this file is the pattern other Roboflow nodes copy.
+import type { ImageInput, ImagesInput, InferenceConfigurationOptions } from '../core';
+import { countByClass, drawPredictions, toAnnotations } from '../core/annotate';
+import { layerConfiguration, messageOptions, parseOptions } from './shared/configuration';
+import { OVERFLOW_POLICIES, type OverflowPolicy } from './shared/flowControl';
+import { imageBytes } from './shared/images';
+import { handleMessages, type WorkContext } from './shared/messages';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from './shared/nodeRed';
+import { evaluateProperty, numberSetting, reviveBuffers, setOptionalProperty } from './shared/properties';
+import { findServer, type RoboflowServer } from './shared/server';
+
+/** The configuration a roboflow-infer node may override (blank = the server's value). */
+export const INFER_NODE_OPTIONS: ReadonlyArray<keyof InferenceConfigurationOptions> = [
+  'confidenceThreshold',
+  'iouThreshold',
+  'maxDetections',
+  'maxCandidates',
+  'classFilter',
+  'classAgnosticNms',
+  'keypointConfidenceThreshold',
+  'maskDecodeMode',
+  'responseMaskFormat',
+  'clientDownsizingDisabled',
+  'defaultMaxInputSize',
+  'maxBatchSize',
+  'maxConcurrentRequests',
+];
+
+interface InferDef extends NodeDef {
+  server?: string;
+  model?: string;
+  modelType?: string;
+  image?: string;
+  imageType?: string;
+  annotationsProperty?: string;
+  countsProperty?: string;
+  annotatedImageProperty?: string;
+  originalImageProperty?: string;
+  showConfidence?: boolean;
+  maxInFlight?: string | number;
+  overflow?: OverflowPolicy;
+  queueSize?: string | number;
+  errorOutput?: boolean;
+}
+
+const DEFAULT_QUEUE_SIZE = 100;
+
+export default function registerRoboflowInfer(RED: NodeAPI): void {
+  function RoboflowInferNode(this: Node, config: InferDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const server = findServer(RED, config.server);
+    let nodeOptions: InferenceConfigurationOptions = {};
+    let setupError: Error | undefined;
+    try {
+      nodeOptions = parseOptions(config, INFER_NODE_OPTIONS);
+    } catch (error) {
+      setupError = error as Error;
+    }
+    if (!server) setupError = new Error(RED._('roboflow-infer.errors.noServer'));
+
+    /** The node's model, or undefined for the server's default model (set by a model manager's load). */
+    async function modelIdFor(msg: NodeMessage): Promise<string | undefined> {
+      const modelId = await evaluateProperty(RED, node, config.model ?? '', config.modelType || 'str', msg);
+      if (modelId === undefined || modelId === null || modelId === '') return undefined;
+      if (typeof modelId !== 'string') throw new Error(RED._('roboflow-infer.errors.noModel'));
+      return modelId.trim() || undefined;
+    }
+
+    async function infer(msg: NodeMessage, context: WorkContext): Promise<string> {
+      if (setupError) throw setupError;
+      const { client, configuration, fileBaseDir } = server as RoboflowServer;
+      const modelId = await modelIdFor(msg);
+      const image = reviveBuffers(await evaluateProperty(RED, node, config.image || 'payload', config.imageType || 'msg', msg));
+      if (image === undefined || image === null || image === '') throw new Error(RED._('roboflow-infer.errors.noImage'));
+      const effective = layerConfiguration(configuration, nodeOptions, messageOptions(msg));
+
+      const startedAt = performance.now();
+      const result = await client.useConfiguration(effective, () =>
+        client.infer(image as ImagesInput, modelId, { signal: context.signal }),
+      );
+      const timeMs = Math.round(performance.now() - startedAt);
+
+      const results = Array.isArray(result) ? result : [result];
+      const counts = countByClass(result);
+      const showConfidence = config.showConfidence !== false;
+      setOptionalProperty(RED, msg, config.originalImageProperty, image);
+      msg.payload = result;
+      const annotations = results.map((single) => toAnnotations(single, { showConfidence }));
+      setOptionalProperty(RED, msg, config.annotationsProperty, Array.isArray(result) ? annotations : annotations[0]);
+      setOptionalProperty(RED, msg, config.countsProperty, counts);
+      if (config.annotatedImageProperty?.trim()) {
+        setOptionalProperty(RED, msg, config.annotatedImageProperty, await annotatedImages(image as ImagesInput, results, fileBaseDir, showConfidence));
+      }
+      msg.inference = {
+        modelId: modelId ?? client.selectedModel,
+        inferenceId: Array.isArray(result) ? results.map(inferenceIdOf) : inferenceIdOf(result),
+        timeMs,
+        serverTimeMs: serverTimeMs(results),
+        dropped: context.dropped,
+      };
+      const objects = Object.values(counts).reduce((sum, count) => sum + count, 0);
+      return RED._('roboflow-infer.status.done', { count: objects, ms: timeMs });
+    }
+
+    const overflow = OVERFLOW_POLICIES.includes(config.overflow as OverflowPolicy) ? (config.overflow as OverflowPolicy) : 'queue';
+    handleMessages(
+      node,
+      {
+        flow: {
+          maxInFlight: numberSetting(config.maxInFlight, 1),
+          overflow,
+          queueSize: numberSetting(config.queueSize, DEFAULT_QUEUE_SIZE),
+        },
+        errorOutput: config.errorOutput === true,
+        text: {
+          busy: (queued) => RED._('roboflow-infer.status.busy', { queued }),
+          dropped: (count) => RED._('roboflow-infer.status.dropped', { count }),
+        },
+      },
+      infer,
+    );
+  }
+
+  RED.nodes.registerType('roboflow-infer', RoboflowInferNode as never);
+}
+
+function inferenceIdOf(result: unknown): string | undefined {
+  return (result as { inference_id?: string } | null)?.inference_id;
+}
+
+/** The server's own time (`time`, seconds) summed over a batch, in ms; undefined when it reports none. */
+function serverTimeMs(results: unknown[]): number | undefined {
+  const times = results.map((single) => (single as { time?: unknown } | null)?.time).filter((time): time is number => typeof time === 'number');
+  return times.length ? Math.round(times.reduce((sum, time) => sum + time, 0) * 1000) : undefined;
+}
+
+/** One JPEG per input image (a single Buffer for a single image); URL inputs get none. */
+async function annotatedImages(
+  input: ImagesInput,
+  results: unknown[],
+  fileBaseDir: string | undefined,
+  showConfidence: boolean,
+): Promise<Buffer | undefined | Array<Buffer | undefined>> {
+  const images = flattenImages(input);
+  const drawn = await Promise.all(
+    images.map(async (image, index) => {
+      const bytes = await imageBytes(image, fileBaseDir);
+      return bytes && drawPredictions(bytes, results[index], { showConfidence });
+    }),
+  );
+  return Array.isArray(input) ? drawn : drawn[0];
+}
+
+/** Nested lists in input order, as the client flattens them. */
+function flattenImages(input: ImagesInput): ImageInput[] {
+  return Array.isArray(input) ? input.flatMap(flattenImages) : [input];
+}
