@@ -22,6 +22,8 @@ interface WorkflowRunCommon {
   /** Named workflows only. */
   workflowVersionId?: string;
   disableSinks?: boolean;
+  /** With profiling on, also receives the server's trace (e.g. for a Node-RED message). */
+  onProfilerTrace?: (trace: unknown) => void;
 }
 
 export interface RunWorkflowOptions extends WorkflowRunCommon {
@@ -162,7 +164,10 @@ async function executeWorkflow(
   });
   const body = response.json<{ outputs?: unknown; profiler_trace?: unknown }>();
   if (!Array.isArray(body.outputs)) throw new HTTPClientError('Workflow response has no `outputs` list.');
-  if (enableProfiling) await saveProfilerTrace(context.configuration.profilingDirectory, body.profiler_trace ?? []);
+  if (enableProfiling) {
+    await saveProfilerTrace(context.configuration.profilingDirectory, body.profiler_trace ?? []);
+    options.onProfilerTrace?.(body.profiler_trace ?? []);
+  }
   return decodeWorkflowOutputs(body.outputs, context.configuration.outputVisualisationFormat) as WorkflowOutputs;
 }
 
