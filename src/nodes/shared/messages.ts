@@ -20,7 +20,12 @@ export interface MessageHandlingOptions {
   /** Also send failed messages, with `msg.error`, on a second output. */
   errorOutput: boolean;
   /** Status texts, translated by the node. */
-  text: { busy(queued: number): string; dropped(count: number): string };
+  text: {
+    busy(queued: number): string;
+    dropped(count: number): string;
+    /** Status text for a failure when the error's own message would not say it well. */
+    failure?(error: Error): string | undefined;
+  };
 }
 
 export interface MessageHandling {
@@ -46,7 +51,7 @@ export function handleMessages(node: Node, options: MessageHandlingOptions, work
     } catch (error) {
       if (closing) return done();
       const failure = error instanceof Error ? error : new Error(String(error));
-      status.failure(failure.message);
+      status.failure(options.text.failure?.(failure) ?? failure.message);
       if (options.errorOutput) {
         msg.error = { name: failure.name, message: failure.message, source: { id: node.id, type: node.type, name: node.name } };
         send([null, msg]);
