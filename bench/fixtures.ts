@@ -1,22 +1,37 @@
 // Images and names the scenarios share.
-import { makeImage } from '../test/fixtures/images';
+import sharp from 'sharp';
+import { COLOURS, type ColourName } from '../test/fixtures/images';
 
 export const DETECTION_MODEL = 'shapes/1';
 /** Any non-empty key: the simulator accepts it, and it proves nothing leaks into output. */
 export const BENCH_API_KEY = 'bench-not-a-real-key';
 
-/** A JPEG of the given size with four coloured boxes, so every answer carries four predictions. */
-export function benchImage(width: number, height: number): Promise<Buffer> {
-  const box = (colour: 'red' | 'green' | 'blue' | 'yellow', left: number, top: number) => ({
-    colour,
-    left: Math.round(left * width),
-    top: Math.round(top * height),
-    width: Math.round(0.15 * width),
-    height: Math.round(0.2 * height),
-  });
-  return makeImage({
-    width,
-    height,
-    boxes: [box('red', 0.1, 0.1), box('green', 0.6, 0.1), box('blue', 0.1, 0.6), box('yellow', 0.6, 0.6)],
-  });
+const BOXES: ReadonlyArray<{ colour: ColourName; left: number; top: number }> = [
+  { colour: 'red', left: 0.1, top: 0.1 },
+  { colour: 'green', left: 0.6, top: 0.1 },
+  { colour: 'blue', left: 0.1, top: 0.6 },
+  { colour: 'yellow', left: 0.6, top: 0.6 },
+];
+
+/**
+ * A camera-like JPEG (quality 85) with four coloured boxes the simulator detects. The background
+ * is softened grey noise so the file is as large as a real frame (about 44 KB at 640x480); a
+ * flat test card would be a few KB and flatter every encoding cost.
+ */
+export async function benchImage(width: number, height: number): Promise<Buffer> {
+  const noise = await sharp({
+    create: { width, height, channels: 3, background: { r: 128, g: 128, b: 128 }, noise: { type: 'gaussian', mean: 128, sigma: 15 } },
+  })
+    .raw()
+    .toBuffer();
+  const boxWidth = Math.round(0.15 * width);
+  const boxHeight = Math.round(0.2 * height);
+  const overlays = await Promise.all(
+    BOXES.map(async (box) => ({
+      input: await sharp({ create: { width: boxWidth, height: boxHeight, channels: 3, background: COLOURS[box.colour] } }).png().toBuffer(),
+      left: Math.round(box.left * width),
+      top: Math.round(box.top * height),
+    })),
+  );
+  return sharp(noise, { raw: { width, height, channels: 3 } }).blur(0.8).composite(overlays).jpeg({ quality: 85 }).toBuffer();
 }

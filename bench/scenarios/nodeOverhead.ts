@@ -1,6 +1,7 @@
 // Scenario 5: what the roboflow-infer node adds to each message over calling the client directly,
 // both against a zero-latency server in a separate process.
 import { InferenceHTTPClient } from '../../src/core';
+import { replayDetection } from '../answers';
 import { BENCH_API_KEY, DETECTION_MODEL, benchImage } from '../fixtures';
 import { embeddedNodeRed, MessageCollector, sink, type FlowNode } from '../nodeRed';
 import { RemoteSimulator } from '../remoteSimulator';
@@ -38,6 +39,7 @@ async function run(options: BenchOptions): Promise<Row[]> {
   const red = await embeddedNodeRed();
   const client = new InferenceHTTPClient(simulator.url, BENCH_API_KEY);
   try {
+    await replayDetection(simulator, image);
     await red.deploy(inferFlow(simulator.url), { server: { apiKey: BENCH_API_KEY } });
     const outcomes = new MessageCollector(red, ['results', 'failures']);
     const infer = red.node('infer');

@@ -1,6 +1,7 @@
 // Scenario 6: sequential workflow runs (one image input) and CLIP comparisons (10 text prompts)
 // against a 20 ms server; one call in flight, so the ideal is 1 / latency.
 import { InferenceHTTPClient } from '../../src/core';
+import { recordClipCompare, recordDetection } from '../answers';
 import { BENCH_API_KEY, DETECTION_MODEL, benchImage } from '../fixtures';
 import { RemoteSimulator } from '../remoteSimulator';
 import type { Row } from '../report';
@@ -34,6 +35,12 @@ async function run(options: BenchOptions): Promise<Row[]> {
   const client = new InferenceHTTPClient(simulator.url, BENCH_API_KEY);
   const ideal = 1000 / LATENCY_MS;
   try {
+    // The simulator answers both routes with fixed answers; the workflow's is built from a
+    // recorded detection because a workflow run is a detection wrapped in `outputs`.
+    const detection = await recordDetection(simulator, image);
+    const clipAnswer = await recordClipCompare(simulator, image, PROMPTS);
+    await simulator.answerAlways('/workflows/run', { outputs: [{ predictions: detection }] });
+    await simulator.answerAlways('/clip/compare', clipAnswer);
     const workflow = () => client.runWorkflow({ specification: DETECTION_WORKFLOW, images: { image } });
     const clip = () => client.clipCompare({ subject: image, prompt: PROMPTS });
     await sequentially(5, workflow);
