@@ -160,7 +160,8 @@ async function routeRequest(request: SimRequest, state: ServerState): Promise<Re
     if (!match) continue;
     pathMatched = true;
     if (!candidate.methods.includes(request.method)) continue;
-    return candidate.handler(request, state, match.slice(1).map((part) => decodeURIComponent(part)));
+    // Optional groups that did not take part stay undefined (not the text "undefined").
+    return candidate.handler(request, state, match.slice(1).map((part) => (part === undefined ? part : decodeURIComponent(part))));
   }
   if (pathMatched) return { status: 405, body: { detail: 'Method Not Allowed' } };
   return { status: 404, body: { detail: 'Not Found' } };
