@@ -17,7 +17,11 @@ export interface SimulatedPipeline {
 }
 
 /** Produces the workflow outputs of one frame; the workflow interpreter provides it. */
-export type FrameProcessor = (pipeline: SimulatedPipeline, frameId: number) => Promise<Record<string, unknown>>;
+export type FrameProcessor = (
+  state: ServerState,
+  pipeline: SimulatedPipeline,
+  frameId: number,
+) => Promise<Record<string, unknown>>;
 
 export class PipelineStore {
   private readonly pipelines = new Map<string, SimulatedPipeline>();
@@ -99,7 +103,7 @@ export const pipelineRoutes: Route[] = [
     if (pipeline.state !== 'RUNNING') return success(id, { outputs: [], frames_metadata: [] });
     const frameId = ++pipeline.framesProcessed;
     const excluded = isRecord(request.json) && Array.isArray(request.json.excluded_fields) ? request.json.excluded_fields : [];
-    const outputs = await state.pipelines.processFrame(pipeline, frameId);
+    const outputs = await state.pipelines.processFrame(state, pipeline, frameId);
     for (const name of excluded) delete outputs[String(name)];
     const frameTimestamp = new Date(pipeline.startedAt.getTime() + (frameId * 1000) / 30).toISOString();
     return success(id, {
