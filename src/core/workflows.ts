@@ -98,11 +98,10 @@ export async function describeWorkflowInterface(
   options: DescribeWorkflowInterfaceOptions,
   call?: CallOptions,
 ): Promise<WorkflowInterface> {
-  const target = options as WorkflowTarget & { workflowVersionId?: string; useCache?: boolean };
-  const named = isNamedWorkflow(target);
-  const request = named
+  const target: WorkflowTarget & { workflowVersionId?: string; useCache?: boolean } = options;
+  const request = isNamedWorkflow(target)
     ? {
-        path: `${workflowPath(target.workspaceName!, target.workflowId!)}/describe_interface`,
+        path: `${workflowPath(target)}/describe_interface`,
         json: {
           ...context.legacyKeyPayload(),
           use_cache: target.useCache ?? true,
@@ -178,17 +177,21 @@ function isNamedWorkflow(target: WorkflowTarget): boolean {
   return named;
 }
 
-function workflowPath(workspaceName: string, workflowId: string): string {
-  return `/${encodeURIComponent(workspaceName)}/workflows/${encodeURIComponent(workflowId)}`;
+/** `/<workspace>/workflows/<id>`; only called once isNamedWorkflow has checked both are set. */
+function workflowPath(target: WorkflowTarget): string {
+  const [workspace, workflow] = encodedNames(target);
+  return `/${workspace}/workflows/${workflow}`;
 }
 
 function runPath(target: WorkflowTarget, named: boolean, legacyRoutes: boolean): string {
   if (!named) return legacyRoutes ? '/infer/workflows' : '/workflows/run';
-  const workspaceName = target.workspaceName as string;
-  const workflowId = target.workflowId as string;
-  return legacyRoutes
-    ? `/infer/workflows/${encodeURIComponent(workspaceName)}/${encodeURIComponent(workflowId)}`
-    : workflowPath(workspaceName, workflowId);
+  if (!legacyRoutes) return workflowPath(target);
+  const [workspace, workflow] = encodedNames(target);
+  return `/infer/workflows/${workspace}/${workflow}`;
+}
+
+function encodedNames(target: WorkflowTarget): [string, string] {
+  return [encodeURIComponent(target.workspaceName as string), encodeURIComponent(target.workflowId as string)];
 }
 
 /** Each input's images as given (no downsizing), nesting of batches kept. */
