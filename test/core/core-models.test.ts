@@ -145,6 +145,14 @@ describe('core models', () => {
     });
   });
 
+  it('stops a call whose signal is aborted, before anything is sent', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('caller gave up'));
+    await assert.rejects(client.ocrImage(image, {}, { signal: controller.signal }), /caller gave up/);
+    await assert.rejects(client.getClipTextEmbeddings('x', undefined, { signal: controller.signal }), /caller gave up/);
+    assert.equal(simulator.log.length, 0);
+  });
+
   describe('CLIP', () => {
     it('embeds one image with the key in the body and returns the response whole', async () => {
       const result = await client.getClipImageEmbeddings(image);

@@ -315,8 +315,14 @@ describe('workflows', () => {
         configure({ profilingDirectory: directory });
         const trace = [{ name: 'step', ph: 'X', ts: 1, dur: 2 }];
         answerWith('/workflows/run', { outputs: [{ a: 1 }], profiler_trace: trace });
-        const outputs = await client.runWorkflow({ specification: SPECIFICATION, enableProfiling: true });
+        const traces: unknown[] = [];
+        const outputs = await client.runWorkflow({
+          specification: SPECIFICATION,
+          enableProfiling: true,
+          onProfilerTrace: (received) => traces.push(received),
+        });
         assert.deepEqual(outputs, [{ a: 1 }]);
+        assert.deepEqual(traces, [trace]);
         assert.equal((only('/workflows/run').body as { enable_profiling: boolean }).enable_profiling, true);
         const files = await readdir(directory);
         assert.equal(files.length, 1);
