@@ -59,6 +59,8 @@ describe('core models', () => {
       const request = only('/doctr/ocr');
       assert.equal(request.method, 'POST');
       assert.equal(request.rawQuery, '');
+      assert.equal(request.headers['content-type'], 'application/json');
+      assert.equal(request.headers.authorization, undefined);
       assert.deepEqual(request.body, { api_key: KEY, image: wire(image) });
       assert.ok(!Array.isArray(result));
       assert.equal(result.result, 'RED BLUE');
@@ -371,11 +373,15 @@ describe('core models', () => {
   });
 
   describe('depth', () => {
-    it('sends json by default with a one-time deprecation warning and passes the json through', async () => {
+    it('sends json by default with a one-time deprecation warning (none for png16) and passes the json through', async () => {
       const warnings: Error[] = [];
       const listen = (warning: Error) => warnings.push(warning);
       process.on('warning', listen);
       try {
+        await client.depthEstimation(otherImage, { depthMapFormat: 'png16' });
+        await new Promise((resolve) => setImmediate(resolve));
+        assert.deepEqual(warnings.filter((warning) => /depthMapFormat/.test(warning.message)), []);
+        simulator.clearLog();
         const result = await client.depthEstimation(image, { modelIdInPath: true });
         await client.depthEstimation(image);
         await new Promise((resolve) => setImmediate(resolve));
