@@ -4,10 +4,10 @@
 const API_KEY_IN_TEXT = /api_key=([^&\s"']*)/g;
 const BEARER_IN_TEXT = /(Bearer\s+)[^\s"',]+/gi;
 
-/** Masks `api_key=...` like upstream (`ab***yz`, or `***` for keys under 8 characters) and Bearer tokens. */
+/** Masks `api_key=...` like upstream (`ab***yz`, or `***` for keys under 8 characters) and Bearer tokens; idempotent. */
 export function maskApiKey(text: string): string {
   return text
-    .replace(API_KEY_IN_TEXT, (_match, key: string) => `api_key=${maskKeyValue(key)}`)
+    .replace(API_KEY_IN_TEXT, (match, key: string) => (key.includes('***') ? match : `api_key=${maskKeyValue(key)}`))
     .replace(BEARER_IN_TEXT, (_match, prefix: string) => `${prefix}***`);
 }
 

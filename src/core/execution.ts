@@ -193,7 +193,7 @@ export class Transport {
     const deadline = Number.isFinite(timeoutMs) && timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
     const signals = [this.lifetime.signal, request.signal, deadline].filter((s): s is AbortSignal => s !== undefined);
     const signal = AbortSignal.any(signals);
-    const target = `${request.method} ${maskApiKey(redactSecret(url, this.apiKey))}`;
+    const target = `${request.method} ${this.scrub(url)}`;
     try {
       const response = await this.pool.request({
         method: request.method,
@@ -230,8 +230,9 @@ export class Transport {
     return new HTTPCallErrorError(description, response.status, apiMessage === null ? null : this.scrub(apiMessage));
   }
 
+  /** `api_key=` values first (upstream's `ab***yz`), then any other occurrence of the key. */
   scrub(text: string): string {
-    return maskApiKey(redactSecret(text, this.apiKey));
+    return redactSecret(maskApiKey(text), this.apiKey);
   }
 }
 
@@ -512,7 +513,7 @@ function isAbortError(error: unknown): boolean {
 
 function maskField(target: object, field: string, apiKey: string | undefined): void {
   const record = target as Record<string, unknown>;
-  if (typeof record[field] === 'string') record[field] = maskApiKey(redactSecret(record[field] as string, apiKey));
+  if (typeof record[field] === 'string') record[field] = redactSecret(maskApiKey(record[field] as string), apiKey);
 }
 
 /**
@@ -527,7 +528,7 @@ export function wrapError(error: unknown, apiKey: string | undefined): unknown {
   const code = error instanceof Error && !isAbortError(error) ? (error as { code?: unknown }).code : undefined;
   if (typeof code === 'string') {
     if (code.startsWith('UND_ERR') || code.startsWith('ECONN') || code === 'ENOTFOUND' || code === 'EPIPE') {
-      return new HTTPClientError(`Error with server connection: ${maskApiKey(redactSecret(describeError(error), apiKey))}`);
+      return new HTTPClientError(`Error with server connection: ${redactSecret(maskApiKey(describeError(error)), apiKey)}`);
     }
   }
   if (error instanceof Error) for (const field of ['message', 'stack']) maskField(error, field, apiKey);
