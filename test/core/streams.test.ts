@@ -127,6 +127,19 @@ describe('inferOnStream', () => {
     );
   });
 
+  it('runs the example flow\'s test pattern: the model sees its red and blue boxes', async () => {
+    const flow = JSON.parse(fs.readFileSync(path.join(__dirname, '../../examples/stream-test-pattern.json'), 'utf8')) as Array<Record<string, unknown>>;
+    const node = flow.find((entry) => entry.type === 'roboflow-stream-source')!;
+    const results: StreamInference[] = [];
+    for await (const result of client.inferOnStream({ kind: 'lavfi', location: node.source as string }, 'shapes/1', { maxFps: 5 })) {
+      results.push(result);
+      if (results.length === 2) break;
+    }
+    for (const { prediction } of results) {
+      assert.deepEqual((prediction as { predictions: Box[] }).predictions.map((box) => box.class).sort(), ['blue', 'red']);
+    }
+  });
+
   it('raises the client\'s errors, e.g. for a task type v1 cannot infer', async () => {
     await assert.rejects(collect(BOXES_GRAPH, 'shapes-sem/1'), ModelTaskTypeNotSupportedError);
     assert.equal(simulator.requests('/infer/').length, 0);
