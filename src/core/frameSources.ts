@@ -70,7 +70,7 @@ export interface Frame {
 }
 
 export const DEFAULT_IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'JPG', 'JPEG', 'png', 'PNG'];
-const DEFAULT_SNAPSHOT_INTERVAL_MS = 1_000;
+export const DEFAULT_SNAPSHOT_INTERVAL_MS = 1_000;
 const DEFAULT_QUALITY = 85;
 const LAVFI_PREFIX = 'lavfi:';
 
@@ -119,7 +119,8 @@ export function withCredentials(url: string, credentials: Credentials | undefine
   return parsed.toString();
 }
 
-function ffmpegInput(source: ResolvedSource, options: FrameSourceOptions): { input: string; inputOptions: string[] } {
+/** What ffmpeg is told to read for a source, login included. */
+export function ffmpegInput(source: ResolvedSource, options: FrameSourceOptions): { input: string; inputOptions: string[] } {
   switch (source.kind) {
     case 'lavfi':
       return { input: source.location, inputOptions: ['-f', 'lavfi'] };

@@ -3,8 +3,9 @@
 // restarted by a stall watchdog; files and folders end with a `msg.complete` message or loop.
 // Camera logins live in the node's credentials and are added to the URL only for ffmpeg.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { maskUrlCredentials } from '../core/ffmpeg';
+import { FfmpegNotFoundError, maskUrlCredentials } from '../core/ffmpeg';
 import {
+  DEFAULT_SNAPSHOT_INTERVAL_MS,
   FRAME_SOURCE_KINDS,
   readFrames,
   resolveSource,
@@ -169,6 +170,8 @@ export default function registerRoboflowStreamSource(RED: NodeAPI): void {
             status.success(RED._('roboflow-stream-source.status.complete', { count: delivered }));
             return;
           }
+          // Retrying cannot bring back a missing ffmpeg.
+          if (failure instanceof FfmpegNotFoundError) return fail(failure, trigger);
           if (failure && failures === 0) node.error(maskedError(failure), trigger);
           failures += 1;
           status.busy(RED._('roboflow-stream-source.status.reconnecting', { attempt: failures }));
@@ -187,7 +190,8 @@ export default function registerRoboflowStreamSource(RED: NodeAPI): void {
       deliver: (frame: { id: number; reference: number | string; timestamp: number; width: number; height: number; data: Buffer }) => void,
     ): Promise<{ delivered: number; failure?: unknown }> {
       const attempt = new AbortController();
-      const watchdog = source.live && stallSeconds > 0 ? setTimeout(() => attempt.abort(new StallError(stallSeconds)), stallSeconds * 1000) : undefined;
+      const stallMs = stallLimitMs(source, options);
+      const watchdog = stallMs > 0 ? setTimeout(() => attempt.abort(new StallError(stallMs / 1000)), stallMs) : undefined;
       let delivered = 0;
       try {
         for await (const frame of readFrames(source, { ...options, signal: AbortSignal.any([signal, attempt.signal]) })) {
@@ -201,6 +205,16 @@ export default function registerRoboflowStreamSource(RED: NodeAPI): void {
       } finally {
         clearTimeout(watchdog);
       }
+    }
+
+    /** How long a live source may send nothing; never less than two expected frame intervals. */
+    function stallLimitMs(source: ResolvedSource, options: FrameSourceOptions): number {
+      if (!source.live || stallSeconds <= 0) return 0;
+      const frameIntervalMs = Math.max(
+        options.maxFps ? 1000 / options.maxFps : 0,
+        source.kind === 'snapshot' ? (options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS) : 0,
+      );
+      return Math.max(stallSeconds * 1000, 2 * frameIntervalMs);
     }
 
     function fail(error: unknown, trigger: NodeMessage): void {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import { FfmpegNotFoundError } from '../../src/core/ffmpeg';
-import { FrameSlot, listImages, readFrames, resolveSource, sourceName, withCredentials, type Frame, type FrameSourceInput, type FrameSourceOptions } from '../../src/core/frameSources';
+import { FrameSlot, ffmpegInput, listImages, readFrames, resolveSource, sourceName, withCredentials, type Frame, type FrameSourceInput, type FrameSourceOptions } from '../../src/core/frameSources';
 import { makeImage } from '../fixtures/images';
 import { ffmpegChildren, makeTempDir, makeTestVideo, startMjpegServer, type MjpegServer } from '../fixtures/videos';
 
@@ -52,6 +52,23 @@ describe('frame sources', () => {
       assert.equal(sourceName(await resolveSource('rtsp://admin:secret@cam/1')), 'rtsp://***@cam/1');
       assert.equal(withCredentials('rtsp://cam:554/1', { username: 'ad min', password: 'p@ss:w' }), 'rtsp://ad%20min:p%40ss%3Aw@cam:554/1');
       assert.equal(withCredentials('rtsp://cam:554/1', {}), 'rtsp://cam:554/1');
+    });
+  });
+
+  describe('ffmpeg inputs', () => {
+    it('reads RTSP over TCP by default, with the login in the URL ffmpeg gets', async () => {
+      const rtsp = await resolveSource('rtsp://cam.local:554/live');
+      assert.deepEqual(ffmpegInput(rtsp, {}), { input: 'rtsp://cam.local:554/live', inputOptions: ['-rtsp_transport', 'tcp'] });
+      assert.deepEqual(ffmpegInput(rtsp, { rtspTransport: 'udp', credentials: { username: 'admin', password: 'pw' } }), {
+        input: 'rtsp://admin:pw@cam.local:554/live',
+        inputOptions: ['-rtsp_transport', 'udp'],
+      });
+    });
+
+    it('opens webcams through v4l2 and lavfi graphs through lavfi', async () => {
+      assert.deepEqual(ffmpegInput(await resolveSource('/dev/video0'), {}), { input: '/dev/video0', inputOptions: ['-f', 'v4l2'] });
+      assert.deepEqual(ffmpegInput(await resolveSource('lavfi:testsrc'), {}), { input: 'testsrc', inputOptions: ['-f', 'lavfi'] });
+      assert.deepEqual(ffmpegInput(await resolveSource('http://cam/video.mjpg'), {}), { input: 'http://cam/video.mjpg', inputOptions: [] });
     });
   });
 

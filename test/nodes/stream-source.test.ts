@@ -207,6 +207,19 @@ describe('roboflow-stream-source node', function () {
       await recorder.until(() => server!.connections >= 2);
     });
 
+    it('fails at once, without retrying, when ffmpeg is missing', async () => {
+      server = await startMjpegServer([jpeg], 30);
+      helper.settings({ roboflowStreamSourceFfmpegPath: '/nonexistent/ffmpeg' });
+      try {
+        const recorder = await load({ source: server.url, startOnDeploy: true });
+        await recorder.until(() => recorder.errors.length === 1);
+        assert.match(recorder.errors[0].error!.message, /ffmpeg was not found at \/nonexistent\/ffmpeg.*apt install ffmpeg/);
+        assert.ok(!recorder.statuses.includes('roboflow-stream-source.status.reconnecting'));
+      } finally {
+        helper.settings({});
+      }
+    });
+
     it('logs in with the credentials and never shows the password', async () => {
       const expected = `Basic ${Buffer.from('admin:s3cret!').toString('base64')}`;
       const body = jpeg;
