@@ -90,7 +90,8 @@ export class CameraPipeline {
     this.red.tap('errors', (msg) => {
       this.counts.errors += 1;
       const message = String((msg.error as { message?: unknown } | undefined)?.message ?? 'unknown');
-      const kind = message.replace(/\d+(\.\d+)?/g, 'N').slice(0, 80);
+      // Grouped by wording: URLs and numbers differ between otherwise identical errors.
+      const kind = message.replace(/https?:\/\/\S+/g, '<url>').replace(/\d+(\.\d+)?/g, 'N').slice(0, 60);
       this.errorMessages.set(kind, (this.errorMessages.get(kind) ?? 0) + 1);
       this.onOutcome('error');
     });

@@ -22,7 +22,7 @@ export function ratioOf(row: Row): number | null {
 
 function formatNumber(value: number): string {
   const magnitude = Math.abs(value);
-  if (magnitude >= 1000) return value.toFixed(0);
+  if (Number.isInteger(value) || magnitude >= 1000) return value.toFixed(0);
   if (magnitude >= 100) return value.toFixed(1);
   if (magnitude >= 10) return value.toFixed(2);
   return value.toFixed(3);

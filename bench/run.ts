@@ -16,7 +16,9 @@ import { workflowClipScenario } from './scenarios/workflowClip';
 
 const RESULTS_FILE = path.join(__dirname, 'results', 'latest.md');
 /** Past this, the run prints what it has and exits: `--quick` must never hold CI up. */
-const WALL_CLOCK_BUDGET_MS: Record<RunMode, number> = { quick: 85_000, default: 8 * 60_000, long: 45 * 60_000 };
+const WALL_CLOCK_BUDGET_MS: Record<RunMode, number> = { quick: 60_000, default: 8 * 60_000, long: 45 * 60_000 };
+
+const SHUTDOWN_GRACE_MS = 3_000;
 
 interface Arguments {
   mode: RunMode;
@@ -95,8 +97,9 @@ async function main(): Promise<void> {
   const budgetMs = WALL_CLOCK_BUDGET_MS[args.mode] + args.soakMinutes * 60_000;
   const watchdog = setTimeout(() => {
     publish(rows, args, startedAt, loadBefore, ', stopped by the wall-clock budget');
-    // Simulator children exit on their own when this process goes away.
-    process.exit(2);
+    // Closing Node-RED stops ffmpeg; simulator children exit on their own when this process goes.
+    const giveUp = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS));
+    void Promise.race([stopEmbeddedNodeRed(), giveUp]).finally(() => process.exit(2));
   }, budgetMs);
   await runAll(selectScenarios(args), options, rows);
   await stopEmbeddedNodeRed().catch(() => undefined);

@@ -20,7 +20,7 @@ export function firstAndLastThird(samples: readonly number[]): { first: number |
 }
 
 async function run(options: BenchOptions): Promise<Row[]> {
-  const durationMs = sized(options, { quick: 20_000, default: 180_000, long: 1_800_000 });
+  const durationMs = sized(options, { quick: 12_000, default: 180_000, long: 1_800_000 });
   const rssIntervalMs = sized(options, { quick: 2_000, default: 10_000, long: 10_000 });
   const simulator = await RemoteSimulator.start({ latencyMs: LATENCY_MS, preloaded: [DETECTION_MODEL] });
   let pipeline: CameraPipeline | undefined;

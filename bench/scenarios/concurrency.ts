@@ -24,7 +24,7 @@ export function idealImagesPerSecond(images: number, batchSize: number, concurre
 }
 
 async function run(options: BenchOptions): Promise<Row[]> {
-  const imageCount = sized(options, { quick: 64, default: 400, long: 400 });
+  const imageCount = sized(options, { quick: 32, default: 400, long: 400 });
   const image = await benchImage(640, 480);
   const images = Array.from({ length: imageCount }, () => image);
   const simulator = await RemoteSimulator.start({ latencyMs: LATENCY_MS, preloaded: [DETECTION_MODEL] });
