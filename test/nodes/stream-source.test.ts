@@ -7,10 +7,14 @@ import helper from 'node-red-node-test-helper';
 import { makeImage } from '../fixtures/images';
 import { ffmpegChildren, makeTempDir, makeTestVideo, startMjpegServer, type MjpegServer } from '../fixtures/videos';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { default: streamSourceNode, reconnectDelayMs } = require('../../dist/nodes/roboflow-stream-source.js');
 
 helper.init(require.resolve('node-red'));
+
+/** helper.settings() exists (0.3.x) but the package's local typings leave it out. */
+function runtimeSettings(settings: Record<string, unknown>): void {
+  (helper as unknown as { settings(userSettings: Record<string, unknown>): void }).settings(settings);
+}
 
 interface Message {
   payload?: unknown;
@@ -22,10 +26,6 @@ interface Message {
   status?: { text?: string; fill?: string };
 }
 
-interface TestNode {
-  on(event: 'input', listener: (msg: Message) => void): void;
-  receive(msg: Record<string, unknown>): void;
-}
 
 /** The node under test wired to a helper, plus Catch and Status nodes on the same tab. */
 function flowWith(properties: Record<string, unknown>) {
@@ -60,9 +60,9 @@ function record(): Recorder {
       });
     },
   };
-  (helper.getNode('framesOut') as TestNode).on('input', (msg) => recorder.frames.push(msg));
-  (helper.getNode('caughtOut') as TestNode).on('input', (msg) => recorder.errors.push(msg));
-  (helper.getNode('statusOut') as TestNode).on('input', (msg) => recorder.statuses.push(msg.status?.text ?? ''));
+  helper.getNode('framesOut').on('input', (msg: Message) => recorder.frames.push(msg));
+  helper.getNode('caughtOut').on('input', (msg: Message) => recorder.errors.push(msg));
+  helper.getNode('statusOut').on('input', (msg: Message) => recorder.statuses.push(msg.status?.text ?? ''));
   return recorder;
 }
 
@@ -71,8 +71,8 @@ async function load(properties: Record<string, unknown>, credentials?: Record<st
   return record();
 }
 
-function source(): TestNode {
-  return helper.getNode('streamNode') as TestNode;
+function source() {
+  return helper.getNode('streamNode');
 }
 
 describe('roboflow-stream-source node', function () {
@@ -209,14 +209,14 @@ describe('roboflow-stream-source node', function () {
 
     it('fails at once, without retrying, when ffmpeg is missing', async () => {
       server = await startMjpegServer([jpeg], 30);
-      helper.settings({ roboflowStreamSourceFfmpegPath: '/nonexistent/ffmpeg' });
+      runtimeSettings({ roboflowStreamSourceFfmpegPath: '/nonexistent/ffmpeg' });
       try {
         const recorder = await load({ source: server.url, startOnDeploy: true });
         await recorder.until(() => recorder.errors.length === 1);
         assert.match(recorder.errors[0].error!.message, /ffmpeg was not found at \/nonexistent\/ffmpeg.*apt install ffmpeg/);
         assert.ok(!recorder.statuses.includes('roboflow-stream-source.status.reconnecting'));
       } finally {
-        helper.settings({});
+        runtimeSettings({});
       }
     });
 
