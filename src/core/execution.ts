@@ -511,25 +511,31 @@ function isAbortError(error: unknown): boolean {
   return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
 }
 
+function isConnectionError(error: unknown): boolean {
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && (code.startsWith('UND_ERR') || code.startsWith('ECONN') || code === 'ENOTFOUND' || code === 'EPIPE');
+}
+
 function maskField(target: object, field: string, apiKey: string | undefined): void {
-  const record = target as Record<string, unknown>;
-  if (typeof record[field] === 'string') record[field] = redactSecret(maskApiKey(record[field] as string), apiKey);
+  const value = (target as Record<string, unknown>)[field];
+  if (typeof value !== 'string') return;
+  const masked = redactSecret(maskApiKey(value), apiKey);
+  // defineProperty, not assignment: some errors (DOMException) expose message through a getter.
+  if (masked !== value) Object.defineProperty(target, field, { value: masked, writable: true, configurable: true });
 }
 
 /**
  * What every public method lets escape: client errors with the API key masked everywhere, and
- * stray transport errors turned into HTTPClientError. Aborts and other errors pass through, masked.
+ * stray transport errors turned into HTTPClientError. Aborts pass through as they are, other errors masked.
  */
 export function wrapError(error: unknown, apiKey: string | undefined): unknown {
+  if (isAbortError(error)) return error;
   if (error instanceof HTTPClientError) {
     for (const field of ['message', 'stack', 'description', 'apiMessage']) maskField(error, field, apiKey);
     return error;
   }
-  const code = error instanceof Error && !isAbortError(error) ? (error as { code?: unknown }).code : undefined;
-  if (typeof code === 'string') {
-    if (code.startsWith('UND_ERR') || code.startsWith('ECONN') || code === 'ENOTFOUND' || code === 'EPIPE') {
-      return new HTTPClientError(`Error with server connection: ${redactSecret(maskApiKey(describeError(error)), apiKey)}`);
-    }
+  if (isConnectionError(error)) {
+    return new HTTPClientError(`Error with server connection: ${redactSecret(maskApiKey(describeError(error)), apiKey)}`);
   }
   if (error instanceof Error) for (const field of ['message', 'stack']) maskField(error, field, apiKey);
   return error;

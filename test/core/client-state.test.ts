@@ -1,9 +1,30 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { InferenceHTTPClient, determineClientMode } from '../../src/core/client';
 import { InferenceConfiguration } from '../../src/core/configuration';
 import { standardImage } from '../fixtures/images';
 import { type Simulator, startSimulator } from '../simulator';
+
+/** Runs a few key placements in a fresh process (the warning is once per process) and returns its stderr. */
+async function guidanceWarnings(transports: Array<string | undefined>, environment: Record<string, string> = {}): Promise<number> {
+  const script = `
+    const { InferenceConfiguration } = require(${JSON.stringify(join(__dirname, '../../src/core/configuration'))});
+    const { Transport } = require(${JSON.stringify(join(__dirname, '../../src/core/execution'))});
+    const transport = new Transport('http://127.0.0.1:1', 'key');
+    for (const apiKeyTransport of ${JSON.stringify(transports)}) {
+      const configuration = new InferenceConfiguration(apiKeyTransport ? { apiKeyTransport } : {});
+      transport.context({ configuration, mode: 'v1', selectedModel: undefined }).legacyKeyPayload();
+    }
+    transport.close();
+  `;
+  const { stderr } = await promisify(execFile)(process.execPath, ['-r', require.resolve('tsx/cjs'), '-e', script], {
+    env: { ...process.env, INFERENCE_WARNINGS_DISABLED: 'false', ...environment },
+  });
+  return stderr.split('InferenceSDKGuidanceWarning').length - 1;
+}
 
 describe('client state', () => {
   let simulator: Simulator;
@@ -115,6 +136,15 @@ describe('client state', () => {
       assert.equal(client.selectedModel, 'coco/3');
     });
     assert.equal(client.selectedModel, undefined);
+  });
+
+  it('warns once per process about an unset key transport, never for an explicit one', async () => {
+    const counts = await Promise.all([
+      guidanceWarnings([undefined, undefined, 'header', undefined]),
+      guidanceWarnings(['legacy', 'both', 'header']),
+      guidanceWarnings([undefined], { INFERENCE_WARNINGS_DISABLED: 'true' }),
+    ]);
+    assert.deepEqual(counts, [1, 0, 0]);
   });
 
   it('is unusable after close', async () => {

@@ -180,6 +180,21 @@ describe('infer', () => {
       assert.deepEqual(await client.infer([], 'shapes/1'), []);
     });
 
+    it('aborts an infer in flight through its signal', async () => {
+      await client.infer(image, 'shapes/1');
+      simulator.clearLog();
+      simulator.setLatency(10_000);
+      try {
+        const controller = new AbortController();
+        const outcome = assert.rejects(client.infer([image, image], 'shapes/1', { signal: controller.signal }), { name: 'AbortError' });
+        while (simulator.log.length < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+        controller.abort();
+        await outcome;
+      } finally {
+        simulator.setLatency(0);
+      }
+    });
+
     it('transcodes visualisations to buffers when asked', async () => {
       configure({ visualizePredictions: true, outputVisualisationFormat: 'buffer' });
       const result = (await client.infer(image, 'shapes/1')) as Result;
