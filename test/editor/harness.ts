@@ -9,6 +9,9 @@ import path from 'node:path';
 import { chromium, type Browser, type Page, type Response } from 'playwright-core';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/index';
 
+// Browser globals, for the callbacks that run in the page (the test tsconfig has no DOM lib).
+declare const window: any, document: any;
+
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 export const ARTIFACTS_DIR = path.join(REPO_ROOT, 'test', 'artifacts');
@@ -171,6 +174,9 @@ export interface EditorPage {
 
 export async function openEditor(browser: Browser, url: string, viewport: Viewport = VIEWPORTS[0]): Promise<EditorPage> {
   const context = await browser.newContext({ viewport });
+  // tsx compiles with esbuild's keepNames, which wraps named functions inside page.evaluate
+  // callbacks in a __name() helper that exists only in Node.
+  await context.addInitScript({ content: 'window.__name = (fn) => fn;' });
   const page = await context.newPage();
   page.setDefaultTimeout(CONDITION_TIMEOUT);
   const errors: string[] = [];
@@ -184,7 +190,7 @@ export async function openEditor(browser: Browser, url: string, viewport: Viewpo
 }
 
 export async function waitForEditorReady(page: Page): Promise<void> {
-  await page.waitForFunction(() => Boolean((window as any).RED?.workspaces?.active?.()), undefined, {
+  await page.waitForFunction(() => Boolean(window.RED?.workspaces?.active?.()), undefined, {
     timeout: CONDITION_TIMEOUT,
   });
   await page.waitForSelector('#red-ui-loading-progress', { state: 'hidden' });
@@ -195,18 +201,33 @@ export async function waitForEditorReady(page: Page): Promise<void> {
   });
 }
 
+/**
+ * Adds nodes to the active workspace as the palette would, with the type's defaults filled in.
+ * (RED.view.importNodes would attach them to the mouse pointer until a click drops them.)
+ */
+export async function addNodes(page: Page, nodes: Array<Record<string, unknown>>): Promise<void> {
+  await page.evaluate((toAdd) => {
+    const RED = window.RED;
+    const z = RED.workspaces.active();
+    const placed = toAdd.map((node) => (node.z === undefined && node.x !== undefined ? { ...node, z } : node));
+    RED.nodes.import(placed, { generateIds: false, applyNodeDefaults: true });
+    RED.nodes.dirty(true);
+    RED.view.redraw(true);
+  }, nodes);
+}
+
 /** Waits until the edit tray has stopped sliding, so clicks land where the buttons are. */
 export async function waitForTrayIdle(page: Page): Promise<void> {
   await page.waitForFunction(() => {
-    const trays = Array.from(document.querySelectorAll('.red-ui-tray'));
+    const trays = Array.from<any>(document.querySelectorAll('.red-ui-tray'));
     return trays.length > 0 && trays.every((tray) => tray.getAnimations({ subtree: true }).length === 0);
   });
-  await page.waitForFunction(() => !(window as any).$(':animated').length);
+  await page.waitForFunction(() => !window.$(':animated').length);
 }
 
 export async function editNode(page: Page, id: string): Promise<void> {
   await page.evaluate((nodeId) => {
-    const RED = (window as any).RED;
+    const RED = window.RED;
     RED.editor.edit(RED.nodes.node(nodeId));
   }, id);
   await page.waitForSelector('#node-dialog-ok', { state: 'visible' });
@@ -216,7 +237,7 @@ export async function editNode(page: Page, id: string): Promise<void> {
 /** Opens a config node's dialog; `id` undefined opens the "add new" dialog. */
 export async function editConfigNode(page: Page, type: string, id?: string): Promise<void> {
   await page.evaluate(
-    ([nodeType, nodeId]) => (window as any).RED.editor.editConfig('', nodeType, nodeId ?? '_ADD_'),
+    ([nodeType, nodeId]) => window.RED.editor.editConfig('', nodeType, nodeId ?? '_ADD_'),
     [type, id] as const,
   );
   await page.waitForSelector('#node-config-dialog-ok', { state: 'visible' });
@@ -239,11 +260,23 @@ export async function closeTray(page: Page, buttonSelector: string): Promise<voi
       .catch(() => false);
     if (closed) {
       if (before > 1) await waitForTrayIdle(page);
-      else await page.waitForFunction(() => !(window as any).$(':animated').length);
+      else await page.waitForFunction(() => !window.$(':animated').length);
       return;
     }
   }
   throw new Error(`${buttonSelector} did not close the tray`);
+}
+
+/** Closes whatever trays a failed test left open, so the next test starts from the bare workspace. */
+export async function closeAllTrays(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    const RED = window.RED;
+    while (document.querySelectorAll('.red-ui-tray').length > 0) {
+      const before = document.querySelectorAll('.red-ui-tray').length;
+      await new Promise<void>((resolve) => RED.tray.close(resolve));
+      if (document.querySelectorAll('.red-ui-tray').length >= before) break;
+    }
+  });
 }
 
 export const confirmNodeDialog = (page: Page) => closeTray(page, '#node-dialog-ok');
@@ -257,7 +290,7 @@ export async function deploy(page: Page): Promise<Response> {
   );
   await page.locator('#red-ui-header-button-deploy').click();
   const result = await response;
-  await page.waitForFunction(() => !(window as any).RED.nodes.dirty());
+  await page.waitForFunction(() => !window.RED.nodes.dirty());
   return result;
 }
 
@@ -270,13 +303,13 @@ export interface DebugMessage {
 }
 
 export async function debugMessages(page: Page): Promise<DebugMessage[]> {
-  return page.evaluate(() => (window as any).__debugMessages as DebugMessage[]);
+  return page.evaluate(() => window.__debugMessages as DebugMessage[]);
 }
 
 /** Waits for a debug message from the debug node `debugNodeId` and returns it. */
 export async function waitForDebugMessage(page: Page, debugNodeId: string): Promise<DebugMessage> {
   const handle = await page.waitForFunction(
-    (id) => ((window as any).__debugMessages as DebugMessage[]).find((message) => message.id === id),
+    (id) => (window.__debugMessages as DebugMessage[]).find((message) => message.id === id),
     debugNodeId,
   );
   return (await handle.jsonValue()) as DebugMessage;
