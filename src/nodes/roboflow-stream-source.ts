@@ -11,6 +11,7 @@ import {
   resolveSource,
   sourceName,
   type Credentials,
+  type Frame,
   type FrameSourceInput,
   type FrameSourceKind,
   type FrameSourceOptions,
@@ -74,7 +75,7 @@ export default function registerRoboflowStreamSource(RED: NodeAPI): void {
       ffmpegPath: (RED.settings.roboflowStreamSourceFfmpegPath as string | undefined) || undefined,
     };
 
-    let session: { controller: AbortController; finished: Promise<void>; source: ResolvedSource } | undefined;
+    let session: { controller: AbortController; finished: Promise<void> } | undefined;
     // Start, stop and restart run one after another, so a restart never overlaps its own stop.
     let lifecycle: Promise<unknown> = Promise.resolve();
     const serially = <T>(step: () => Promise<T>): Promise<T> => {
@@ -123,7 +124,7 @@ export default function registerRoboflowStreamSource(RED: NodeAPI): void {
       // The login goes only to the configured camera, never to a URL a message supplied.
       const credentials = fromMessage ? undefined : node.credentials;
       const finished = run(source, { ...frameOptions, credentials }, controller.signal, trigger);
-      session = { controller, finished, source };
+      session = { controller, finished };
       // A file or folder that ran to its end no longer counts as running: 'start' reads it again.
       void finished.then(() => {
         if (session?.controller === controller) session = undefined;
@@ -187,7 +188,7 @@ export default function registerRoboflowStreamSource(RED: NodeAPI): void {
       source: ResolvedSource,
       options: FrameSourceOptions,
       signal: AbortSignal,
-      deliver: (frame: { id: number; reference: number | string; timestamp: number; width: number; height: number; data: Buffer }) => void,
+      deliver: (frame: Frame) => void,
     ): Promise<{ delivered: number; failure?: unknown }> {
       const attempt = new AbortController();
       const stallMs = stallLimitMs(source, options);
