@@ -327,7 +327,8 @@ export function startJpegPipe(options: JpegPipeOptions, onImage: (image: JpegIma
     });
     command.on('error', (error: Error) => {
       finishError = new FfmpegError(maskUrlCredentials(`ffmpeg failed on ${options.input}: ${error.message.trim()}`));
-      if (!child) markExited();
+      // No process, or one that never started (spawn failed): nothing will report an exit.
+      if (!child || child.pid === undefined) markExited();
       settle();
     });
     sink.on('finish', () => {
