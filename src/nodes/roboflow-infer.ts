@@ -84,6 +84,7 @@ export default function registerRoboflowInfer(RED: NodeAPI): void {
       const timeMs = Math.round(performance.now() - startedAt);
 
       const results = Array.isArray(result) ? result : [result];
+      if (!results.every(isInferenceResult)) throw new Error(RED._('roboflow-infer.errors.notInferenceResult'));
       const counts = countByClass(result);
       const showConfidence = config.showConfidence !== false;
       setOptionalProperty(RED, msg, config.originalImageProperty, image);
@@ -125,6 +126,11 @@ export default function registerRoboflowInfer(RED: NodeAPI): void {
   }
 
   RED.nodes.registerType('roboflow-infer', RoboflowInferNode as never);
+}
+
+/** Predictions, or only the drawn image (v0 `format=image`); anything else is not the server's answer to an inference. */
+function isInferenceResult(result: unknown): boolean {
+  return typeof result === 'object' && result !== null && ('predictions' in result || 'visualization' in result);
 }
 
 function inferenceIdOf(result: unknown): string | undefined {
