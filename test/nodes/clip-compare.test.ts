@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { makeImage } from '../fixtures/images';
 import { startSimulator, type Simulator } from '../simulator';
+import { coreNodes, debugNamed, exampleFlow, nodeOfType } from './examples';
 import { API_KEY, collect, eventually, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, type FlowNode } from './helpers';
 
 const NODES = () => nodeModules('roboflow-server', 'roboflow-clip-compare');
@@ -153,5 +154,28 @@ describe('roboflow-clip-compare', function () {
     await caughtAgain.atLeast(1);
     assert.equal(caughtAgain.messages[0]._msgid, 'm7');
     assert.match(caughtAgain.messages[0].error.message, /HTTP 503/);
+  });
+});
+
+describe('examples/clip-compare.json', function () {
+  let simulator: Simulator;
+
+  before(async () => {
+    await helper.startServer();
+    simulator = await startSimulator();
+  });
+  after(async () => {
+    await helper.unload();
+    await simulator.stop();
+    await helper.stopServer();
+  });
+
+  it('finds the red box and routes it through the switch', async () => {
+    const example = exampleFlow('clip-compare', simulator.url);
+    await helper.load([...NODES(), ...coreNodes], example);
+    const red = collect(debugNamed(example, 'it is red'));
+    helper.getNode(nodeOfType(example, 'inject')).receive({});
+    const [msg] = await red.atLeast(1);
+    assert.equal(msg.payload.best.label, 'a red box');
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { standardImage } from '../fixtures/images';
 import { startSimulator, type Simulator } from '../simulator';
+import { coreNodes, debugNamed, exampleFlow, nodeOfType } from './examples';
 import { API_KEY, collect, eventually, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, type FlowNode } from './helpers';
 
 const NODES = () => nodeModules('roboflow-server', 'roboflow-gaze');
@@ -99,5 +100,40 @@ describe('roboflow-gaze', function () {
     helper.getNode('gaze1').receive({ payload: await standardImage() });
     await out.atLeast(1);
     assert.equal(simulator.requests('/gaze/gaze_detection').length, 2);
+  });
+});
+
+describe('examples/gaze.json', function () {
+  let simulator: Simulator | undefined;
+
+  before(async () => {
+    await helper.startServer();
+  });
+  after(async () => {
+    await helper.stopServer();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await simulator?.stop();
+  });
+
+  it('shows the clear error from a current server in its error debug node', async () => {
+    simulator = await startSimulator();
+    const example = exampleFlow('gaze', simulator.url);
+    await helper.load([...NODES(), ...coreNodes], example);
+    const errors = collect(debugNamed(example, 'error'));
+    helper.getNode(nodeOfType(example, 'inject')).receive({});
+    const [msg] = await errors.atLeast(1);
+    assert.match(msg.error.message, /removed gaze detection/);
+  });
+
+  it('shows the faces from an old server (npm run simulator -- --legacy-gaze)', async () => {
+    simulator = await startSimulator({ legacyGaze: true });
+    const example = exampleFlow('gaze', simulator.url);
+    await helper.load([...NODES(), ...coreNodes], example);
+    const faces = collect(debugNamed(example, 'faces'));
+    helper.getNode(nodeOfType(example, 'inject')).receive({});
+    const [msg] = await faces.atLeast(1);
+    assert.equal(msg.payload.length, 2);
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { standardImage } from '../fixtures/images';
 import { startSimulator, type Simulator } from '../simulator';
+import { coreNodes, debugNamed, exampleFlow, nodeOfType } from './examples';
 import { API_KEY, collect, eventually, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, type FlowNode } from './helpers';
 
 const NODES = () => nodeModules('roboflow-server', 'roboflow-ocr');
@@ -119,5 +120,29 @@ describe('roboflow-ocr', function () {
     helper.getNode('ocr1').receive({ payload: '' });
     await caught.atLeast(2);
     assert.equal(caught.messages[1].error.message, 'Error: No image in the chosen property');
+  });
+});
+
+describe('examples/ocr.json', function () {
+  let simulator: Simulator;
+
+  before(async () => {
+    await helper.startServer();
+    simulator = await startSimulator();
+  });
+  after(async () => {
+    await helper.unload();
+    await simulator.stop();
+    await helper.stopServer();
+  });
+
+  it('reads the embedded image and shows the text in its debug node', async () => {
+    const example = exampleFlow('ocr', simulator.url);
+    await helper.load([...NODES(), ...coreNodes], example);
+    const text = collect(debugNamed(example, 'text'));
+    helper.getNode(nodeOfType(example, 'inject')).receive({});
+    const [msg] = await text.atLeast(1);
+    assert.equal(msg.payload, 'RED BLUE');
+    assert.equal(msg.annotations.length, 2);
   });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { standardImage } from '../fixtures/images';
 import { startSimulator, type Simulator } from '../simulator';
+import { coreNodes, debugNamed, exampleFlow, nodeOfType } from './examples';
 import { API_KEY, collect, eventually, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, type FlowNode } from './helpers';
 
 const NODES = () => nodeModules('roboflow-server', 'roboflow-workflow');
@@ -185,5 +186,30 @@ describe('roboflow-workflow', function () {
     const undeployed = await helper.request().post('/roboflow-workflow/interface').send({ server: 'not-deployed', source: 'named' });
     assert.equal(undeployed.status, 400);
     for (const answer of [inline, named, missing, undeployed]) assert.ok(!answer.text.includes(API_KEY));
+  });
+});
+
+describe('examples/workflow.json', function () {
+  let simulator: Simulator;
+
+  before(async () => {
+    await helper.startServer();
+    simulator = await startSimulator();
+  });
+  after(async () => {
+    await helper.unload();
+    await simulator.stop();
+    await helper.stopServer();
+  });
+
+  it('detects and draws on the embedded image', async () => {
+    const example = exampleFlow('workflow', simulator.url);
+    await helper.load([...NODES(), ...coreNodes], example);
+    const outputs = collect(debugNamed(example, 'outputs'));
+    helper.getNode(nodeOfType(example, 'inject')).receive({});
+    const [msg] = await outputs.atLeast(1);
+    assert.deepEqual(msg.payload.predictions.predictions.map((p: { class: string }) => p.class).sort(), ['blue', 'red']);
+    assert.ok(Buffer.isBuffer(msg.payload.visualisation));
+    assert.equal((simulator.requests('/workflows/run')[0].body as { inputs: { confidence: number } }).inputs.confidence, 0.5);
   });
 });
