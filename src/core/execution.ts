@@ -125,18 +125,22 @@ export class Transport {
     await Promise.all([this.pool.destroy(), this.downloadAgent.destroy()]);
   }
 
-  /** Signals that abort work of one call: the caller's and the client's own. */
-  callSignal(signal?: AbortSignal): AbortSignal {
-    return signal ? AbortSignal.any([signal, this.lifetime.signal]) : this.lifetime.signal;
+  get lifetimeSignal(): AbortSignal {
+    return this.lifetime.signal;
   }
 
-  loadImages(input: ImagesInput, options: LoadImagesOptions = {}): Promise<EncodedImage[]> {
+  async loadImages(input: ImagesInput, options: LoadImagesOptions = {}): Promise<EncodedImage[]> {
     this.assertOpen();
-    return loadImages(
-      input,
-      { ...options, signal: this.callSignal(options.signal) },
-      { urlPolicy: this.urlPolicy, fileBaseDir: this.fileBaseDir, downloadAgent: this.downloadAgent },
-    );
+    const link = linkSignals([options.signal, this.lifetime.signal]);
+    try {
+      return await loadImages(
+        input,
+        { ...options, signal: link.signal },
+        { urlPolicy: this.urlPolicy, fileBaseDir: this.fileBaseDir, downloadAgent: this.downloadAgent },
+      );
+    } finally {
+      link.release();
+    }
   }
 
   async send(request: HttpRequest, configuration: InferenceConfiguration): Promise<HttpResponse> {
@@ -179,20 +183,23 @@ export class Transport {
   }
 
   private async pause(milliseconds: number, signal: AbortSignal | undefined): Promise<void> {
-    const combined = this.callSignal(signal);
+    const link = linkSignals([signal, this.lifetime.signal]);
     try {
-      await sleep(milliseconds, undefined, { signal: combined });
+      await sleep(milliseconds, undefined, { signal: link.signal });
     } catch {
-      throw combined.reason;
+      throw link.signal.reason;
+    } finally {
+      link.release();
     }
   }
 
   /** One HTTP exchange, body read completely; no retries, no status checks. */
   private async exchange(request: HttpRequest, configuration: InferenceConfiguration, url: string): Promise<HttpResponse> {
     const timeoutMs = configuration.requestTimeoutMs;
-    const deadline = Number.isFinite(timeoutMs) && timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
-    const signals = [this.lifetime.signal, request.signal, deadline].filter((s): s is AbortSignal => s !== undefined);
-    const signal = AbortSignal.any(signals);
+    const deadline = new AbortController();
+    const timer = Number.isFinite(timeoutMs) && timeoutMs > 0 ? setTimeout(() => deadline.abort(), timeoutMs) : undefined;
+    const link = linkSignals([this.lifetime.signal, request.signal, deadline.signal]);
+    const signal = link.signal;
     const target = `${request.method} ${this.scrub(url)}`;
     try {
       const response = await this.pool.request({
@@ -208,8 +215,11 @@ export class Transport {
       if (error instanceof HTTPClientError) throw error;
       if (request.signal?.aborted) throw new ExchangeFailure('aborted', 'aborted', request.signal.reason);
       if (this.lifetime.signal.aborted) throw new ExchangeFailure('aborted', 'closed', this.lifetime.signal.reason);
-      if (deadline?.aborted) throw new ExchangeFailure('timeout', `Request timed out after ${timeoutMs} ms: ${target}`);
+      if (deadline.signal.aborted) throw new ExchangeFailure('timeout', `Request timed out after ${timeoutMs} ms: ${target}`);
       throw new ExchangeFailure('connection', `Error with server connection: ${target}: ${this.scrub(describeError(error))}`);
+    } finally {
+      clearTimeout(timer);
+      link.release();
     }
   }
 
@@ -292,7 +302,10 @@ export class TransportContext implements RequestContext {
     task: (item: T, signal: AbortSignal) => Promise<R>,
     signal?: AbortSignal,
   ): Promise<R[]> {
-    return mapConcurrent(items, task, concurrencyLimit(this.configuration.maxConcurrentRequests), this.transport.callSignal(signal));
+    return mapConcurrent(items, task, concurrencyLimit(this.configuration.maxConcurrentRequests), [
+      signal,
+      this.transport.lifetimeSignal,
+    ]);
   }
 
   async postImages(
@@ -348,12 +361,14 @@ export function mapConcurrent<T, R>(
   items: readonly T[],
   task: (item: T, signal: AbortSignal) => Promise<R>,
   limit: number,
-  outer?: AbortSignal,
+  outer: ReadonlyArray<AbortSignal | undefined> = [],
 ): Promise<R[]> {
-  if (outer?.aborted) return Promise.reject(outer.reason);
+  const aborted = outer.find((signal) => signal?.aborted);
+  if (aborted) return Promise.reject(aborted.reason);
   if (items.length === 0) return Promise.resolve([]);
   const stopOnFailure = new AbortController();
-  const signal = outer ? AbortSignal.any([stopOnFailure.signal, outer]) : stopOnFailure.signal;
+  const link = linkSignals([stopOnFailure.signal, ...outer]);
+  const signal = link.signal;
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -364,7 +379,7 @@ export function mapConcurrent<T, R>(
     }
   };
   const workers = Array.from({ length: Math.min(limit, items.length) }, worker);
-  return new Promise<R[]>((resolve, reject) => {
+  const settled = new Promise<R[]>((resolve, reject) => {
     let finished = 0;
     let failed = false;
     for (const running of workers) {
@@ -384,6 +399,36 @@ export function mapConcurrent<T, R>(
       );
     }
   });
+  // Once settled the linked signal is either aborted or no longer needed by any task.
+  return settled.finally(() => link.release());
+}
+
+/**
+ * One signal that aborts when any source does, with `release()` detaching it from the sources.
+ * Unlike Node 20's AbortSignal.any, nothing stays attached to the client's long-lived signal
+ * once a request is over, so memory stays flat at camera frame rates.
+ */
+export function linkSignals(sources: ReadonlyArray<AbortSignal | undefined>): { signal: AbortSignal; release(): void } {
+  const controller = new AbortController();
+  const attached: Array<[AbortSignal, () => void]> = [];
+  const release = () => {
+    for (const [source, onAbort] of attached.splice(0)) source.removeEventListener('abort', onAbort);
+  };
+  for (const source of sources) {
+    if (!source) continue;
+    if (source.aborted) {
+      controller.abort(source.reason);
+      break;
+    }
+    const onAbort = () => {
+      controller.abort(source.reason);
+      release();
+    };
+    source.addEventListener('abort', onAbort, { once: true });
+    attached.push([source, onAbort]);
+  }
+  if (controller.signal.aborted) release();
+  return { signal: controller.signal, release };
 }
 
 // ---- wire helpers ------------------------------------------------------------------------------

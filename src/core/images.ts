@@ -132,9 +132,13 @@ async function readImageFile(path: string, fileBaseDir: string | undefined): Pro
 
 async function downloadImage(rawUrl: string, sources: ImageSources, signal: AbortSignal | undefined): Promise<Buffer> {
   const policy = sources.urlPolicy;
-  const deadline = AbortSignal.timeout(policy.downloadTimeoutMs);
-  const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
   let url = checkImageUrl(rawUrl, policy);
+  const download = new AbortController();
+  const timer = setTimeout(() => download.abort(), policy.downloadTimeoutMs);
+  const stop = () => download.abort(signal?.reason);
+  signal?.addEventListener('abort', stop, { once: true });
+  if (signal?.aborted) stop();
+  const combined = download.signal;
   try {
     for (let hop = 0; hop <= policy.maxRedirects; hop += 1) {
       const response = await request(url, { method: 'GET', dispatcher: sources.downloadAgent, signal: combined });
@@ -158,8 +162,11 @@ async function downloadImage(rawUrl: string, sources: ImageSources, signal: Abor
   } catch (error) {
     if (error instanceof HTTPClientError) throw error;
     if (signal?.aborted) throw signal.reason;
-    const details = deadline.aborted ? `download timed out after ${policy.downloadTimeoutMs} ms` : errorText(error);
+    const details = download.signal.aborted ? `download timed out after ${policy.downloadTimeoutMs} ms` : errorText(error);
     throw new HTTPClientError(`Could not load image from URL. Details: ${maskApiKey(details)}`);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', stop);
   }
 }
 
