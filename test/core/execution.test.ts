@@ -3,7 +3,7 @@ import { InferenceHTTPClient } from '../../src/core/client';
 import { InferenceConfiguration, type InferenceConfigurationOptions } from '../../src/core/configuration';
 import type { RequestContext } from '../../src/core/context';
 import { HTTPCallErrorError, HTTPClientError } from '../../src/core/errors';
-import { Transport, extractApiMessage, makeBatches, mapConcurrent, queryString } from '../../src/core/execution';
+import { Transport, extractApiMessage, linkSignals, makeBatches, mapConcurrent, queryString } from '../../src/core/execution';
 import { makeImage, standardImage } from '../fixtures/images';
 import { type LoggedRequest, type Simulator, startSimulator } from '../simulator';
 
@@ -91,6 +91,23 @@ describe('execution', () => {
       assert.equal(extractApiMessage('text/html', Buffer.from('<h1>Bad gateway</h1>')), '<h1>Bad gateway</h1>');
       assert.equal(extractApiMessage('text/plain', Buffer.from('x'.repeat(10_000)))?.length, 503);
       assert.equal(extractApiMessage('text/plain', Buffer.alloc(0)), null);
+    });
+  });
+
+  describe('linkSignals', () => {
+    it('aborts with the first source that aborts, and detaches on release', () => {
+      const first = new AbortController();
+      const second = new AbortController();
+      const link = linkSignals([first.signal, undefined, second.signal]);
+      second.abort('second reason');
+      assert.equal(link.signal.aborted, true);
+      assert.equal(link.signal.reason, 'second reason');
+
+      const released = linkSignals([first.signal]);
+      released.release();
+      first.abort('late');
+      assert.equal(released.signal.aborted, false, 'a released link no longer follows its sources');
+      assert.equal(linkSignals([first.signal]).signal.reason, 'late', 'an already aborted source aborts at once');
     });
   });
 
