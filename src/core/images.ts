@@ -65,7 +65,11 @@ export function validateImagesInput(input: unknown): asserts input is ImagesInpu
     if (input.length === 0) throw new InvalidInputFormatError('Empty buffer submitted as an image.');
     return;
   }
-  if (typeof input === 'object' && input !== null && (isBase64Object(input) || isRawPixels(input))) return;
+  if (typeof input === 'object' && input !== null && isBase64Object(input)) {
+    if (input.value.replace(DATA_URI, '').trim() === '') throw new InvalidInputFormatError('Empty base64 value submitted as an image.');
+    return;
+  }
+  if (typeof input === 'object' && input !== null && isRawPixels(input)) return;
   throw new InvalidInputFormatError(`Unknown type of input (${describeType(input)}) submitted.`);
 }
 
@@ -231,8 +235,11 @@ async function downsizeEncoded(bytes: Buffer, origin: string, bounds: Bounds, ba
     checkPixelCount(width, height, origin);
     const ratio = scalingAspectRatio(width, height, bounds.maxWidth, bounds.maxHeight);
     if (ratio === null) return { base64: base64 ?? bytes.toString('base64'), scalingFactor: null };
+    // EXIF kept so the server still auto-orients a phone photo as it would the original
+    // (upstream's OpenCV re-encode drops the orientation and the server then sees it sideways).
     const resized = await sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS })
       .resize(Math.round(width * ratio), Math.round(height * ratio), { fit: 'fill' })
+      .keepExif()
       .jpeg({ quality: JPEG_QUALITY })
       .toBuffer();
     return { base64: resized.toString('base64'), scalingFactor: ratio };

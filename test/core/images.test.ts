@@ -90,7 +90,7 @@ describe('images', () => {
     });
 
     it('rejects unsupported, empty and missing inputs with a clear error', async () => {
-      for (const bad of [42, null, {}, { type: 'url', value: 'x' }, [jpeg, true], Buffer.alloc(0), '', '   ']) {
+      for (const bad of [42, null, {}, { type: 'url', value: 'x' }, { type: 'base64', value: '' }, [jpeg, true], Buffer.alloc(0), '', '   ']) {
         await assert.rejects(load(bad as ImagesInput), InvalidInputFormatError, JSON.stringify(bad));
       }
       await assert.rejects(load(join(folder, 'empty.jpg')), { name: 'InvalidInputFormatError', message: /empty \(0 bytes\)/ });
@@ -142,6 +142,16 @@ describe('images', () => {
       const [image] = await load(odd, { maxWidth: 100, maxHeight: 100 });
       assert.equal(image.scalingFactor, 100 / 333);
       assert.deepEqual(await size(image.base64), [100, Math.round(101 * (100 / 333))]);
+    });
+
+    it('keeps the EXIF orientation of a downsized photo', async () => {
+      const rotated = await sharp({ create: { width: 200, height: 100, channels: 3, background: 'white' } })
+        .jpeg()
+        .withMetadata({ orientation: 6 })
+        .toBuffer();
+      const [image] = await load(rotated, { maxWidth: 100, maxHeight: 100 });
+      const metadata = await sharp(Buffer.from(image.base64, 'base64')).metadata();
+      assert.deepEqual([metadata.width, metadata.height, metadata.orientation], [100, 50, 6]);
     });
 
     it('leaves an image within bounds untouched', async () => {
