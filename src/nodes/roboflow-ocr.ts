@@ -24,15 +24,20 @@ interface OcrDef extends MessageSettingsDef {
   annotationsProperty?: string;
 }
 
-/** The request options the dialog asks for; unset fields are left to the server's defaults. */
+/**
+ * The request options the dialog asks for; unset fields are left to the server's defaults. The
+ * dialog hides the options other models lack, so their stale values are not sent either.
+ */
 export function ocrOptions(config: OcrDef): OcrOptions {
+  const model = config.model || 'doctr';
+  const isEasyOcr = model === 'easy_ocr';
   const languageCodes = (config.languages ?? '').split(',').map((code) => code.trim()).filter(Boolean);
   return {
-    model: config.model || 'doctr',
+    model,
     version: config.version?.trim() || undefined,
-    quantize: config.quantize ? config.quantize === 'true' : undefined,
-    generateBoundingBoxes: config.boundingBoxes ? true : undefined,
-    languageCodes: languageCodes.length > 0 ? languageCodes : undefined,
+    quantize: isEasyOcr && config.quantize ? config.quantize === 'true' : undefined,
+    generateBoundingBoxes: model === 'doctr' && config.boundingBoxes ? true : undefined,
+    languageCodes: isEasyOcr && languageCodes.length > 0 ? languageCodes : undefined,
   };
 }
 

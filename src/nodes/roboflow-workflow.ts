@@ -82,13 +82,22 @@ export default function registerRoboflowWorkflow(RED: NodeAPI): void {
 
     function images(msg: NodeMessage): Record<string, ImagesInput> {
       const entries = imageInputs.map(({ input, property }) => {
-        const value = reviveBuffers(RED.util.getMessageProperty(msg, property));
+        const value = reviveBuffers(messageProperty(msg, property));
         if (value === undefined || value === null || value === '') {
           throw new Error(RED._('roboflow-workflow.errors.noImage', { input, property }));
         }
         return [input, value as ImagesInput];
       });
       return Object.fromEntries(entries);
+    }
+
+    /** undefined when a parent is missing, where Node-RED would throw a TypeError about it. */
+    function messageProperty(msg: NodeMessage, property: string): unknown {
+      try {
+        return RED.util.getMessageProperty(msg, property);
+      } catch {
+        return undefined;
+      }
     }
 
     /** The node's parameters, then `msg.parameters` (the message wins). */

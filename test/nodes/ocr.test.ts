@@ -68,11 +68,13 @@ describe('roboflow-ocr', function () {
       ['trocr', 'trocr-small-printed', '/ocr/trocr', 'trocr_version_id'],
       ['pp_ocr', 'tiny-small', '/ocr/pp-ocr', 'pp_ocr_version_id'],
     ]) {
-      await helper.load(NODES(), flow(simulator.url, { model, version }), CREDENTIALS);
+      // Options of other models, left in the dialog's hidden fields, are not sent.
+      await helper.load(NODES(), flow(simulator.url, { model, version, languages: 'en', quantize: 'true', boundingBoxes: true }), CREDENTIALS);
       const out = collect('out');
       helper.getNode('ocr1').receive({ payload: await standardImage() });
       await out.atLeast(1);
       const [request] = simulator.requests(path);
+      assert.deepEqual(Object.keys(request.body as object).sort(), ['api_key', 'image', field], model);
       assert.equal((request.body as Record<string, unknown>)[field], version, model);
       await helper.unload();
     }
