@@ -1,7 +1,7 @@
 // The simulator's "model": decodes request images with sharp and finds the strongly coloured
 // regions that test/fixtures/images.ts draws. Everything here is deterministic.
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { COLOURS, type ColourName } from '../fixtures/images';
 import { HttpError, MESSAGES, isRecord, messageError } from './http';
 
@@ -14,6 +14,8 @@ export const COLOUR_CONFIDENCE: Record<ColourName, number> = { red: 0.95, green:
 const MATCH_DISTANCE_SQUARED = 60 * 60;
 /** Fewer matching pixels than this is JPEG noise, not an object. */
 const MIN_REGION_PIXELS = 16;
+/** Max minus min channel below which a pixel is too grey to be near any reference colour. */
+const MIN_SATURATION_SPREAD = 80;
 
 export interface ColourRegion {
   colour: ColourName;
@@ -29,8 +31,8 @@ export interface ColourRegion {
 export interface DecodedImage {
   width: number;
   height: number;
-  /** The image as decoded (auto-oriented unless disabled), for visualisations and echoes. */
-  encoded: Buffer;
+  /** Raw RGB pixels, as decoded (auto-oriented unless disabled). */
+  pixels: Buffer;
   regions: ColourRegion[];
   /** Mean of each RGB channel, 0..255. */
   meanColour: [number, number, number];
@@ -85,23 +87,15 @@ export async function decodeImageBytes(bytes: Buffer, options: DecodeOptions = {
   try {
     const oriented = options.disableAutoOrient ? sharp(bytes) : sharp(bytes).rotate();
     const { data, info } = await oriented.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-    const encoded = await sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } })
-      .jpeg({ quality: 90 })
-      .toBuffer();
-    return {
-      width: info.width,
-      height: info.height,
-      encoded,
-      regions: findColourRegions(data, info.width, info.height),
-      meanColour: meanColour(data),
-    };
+    return { width: info.width, height: info.height, pixels: data, ...scanPixels(data, info.width, info.height) };
   } catch (error) {
     if (error instanceof HttpError) throw error;
     throw loadError('Malformed base64 input image.');
   }
 }
 
-function findColourRegions(pixels: Buffer, width: number, height: number): ColourRegion[] {
+/** One pass over the pixels: colour regions and the mean colour. */
+function scanPixels(pixels: Buffer, width: number, height: number): Pick<DecodedImage, 'regions' | 'meanColour'> {
   const references = COLOUR_NAMES.map((name) => COLOURS[name]);
   const regions: ColourRegion[] = COLOUR_NAMES.map((colour, colourIndex) => ({
     colour,
@@ -112,10 +106,19 @@ function findColourRegions(pixels: Buffer, width: number, height: number): Colou
     maxY: -1,
     pixelCount: 0,
   }));
+  const sums = [0, 0, 0];
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const offset = (y * width + x) * 3;
-      const match = nearestReference(pixels[offset], pixels[offset + 1], pixels[offset + 2], references);
+      const r = pixels[offset];
+      const g = pixels[offset + 1];
+      const b = pixels[offset + 2];
+      sums[0] += r;
+      sums[1] += g;
+      sums[2] += b;
+      // Every reference colour is strongly saturated; greyish pixels cannot match any of them.
+      if (Math.max(r, g, b) - Math.min(r, g, b) < MIN_SATURATION_SPREAD) continue;
+      const match = nearestReference(r, g, b, references);
       if (match < 0) continue;
       const region = regions[match];
       region.pixelCount++;
@@ -125,7 +128,11 @@ function findColourRegions(pixels: Buffer, width: number, height: number): Colou
       if (y > region.maxY) region.maxY = y;
     }
   }
-  return regions.filter((region) => region.pixelCount >= MIN_REGION_PIXELS);
+  const count = Math.max(1, width * height);
+  return {
+    regions: regions.filter((region) => region.pixelCount >= MIN_REGION_PIXELS),
+    meanColour: [sums[0] / count, sums[1] / count, sums[2] / count],
+  };
 }
 
 function nearestReference(r: number, g: number, b: number, references: { r: number; g: number; b: number }[]): number {
@@ -140,17 +147,6 @@ function nearestReference(r: number, g: number, b: number, references: { r: numb
     }
   }
   return best;
-}
-
-function meanColour(pixels: Buffer): [number, number, number] {
-  const sums = [0, 0, 0];
-  for (let offset = 0; offset < pixels.length; offset += 3) {
-    sums[0] += pixels[offset];
-    sums[1] += pixels[offset + 1];
-    sums[2] += pixels[offset + 2];
-  }
-  const count = Math.max(1, pixels.length / 3);
-  return [sums[0] / count, sums[1] / count, sums[2] / count];
 }
 
 export function regionBox(region: ColourRegion): { x: number; y: number; width: number; height: number } {
@@ -198,8 +194,16 @@ export async function visualise(image: DecodedImage, boxes: DrawnBox[], strokeWi
   const overlay = Buffer.from(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${image.width}" height="${image.height}">${rectangles}</svg>`,
   );
-  return sharp(image.encoded)
+  return rawSharp(image)
     .composite([{ input: overlay, left: 0, top: 0 }])
     .jpeg({ quality: 85 })
     .toBuffer();
+}
+
+export function encodeJpeg(image: DecodedImage): Promise<Buffer> {
+  return rawSharp(image).jpeg({ quality: 90 }).toBuffer();
+}
+
+function rawSharp(image: DecodedImage): Sharp {
+  return sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: 3 } });
 }

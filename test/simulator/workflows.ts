@@ -9,22 +9,27 @@ import type { FrameProcessor } from './pipelines';
 import { DEFAULT_PARAMETERS, type TaskParameters, taskPrediction } from './predictions';
 import { type Route, type ServerState, route } from './state';
 import { laxNumber, validateBody } from './validation';
-import { type DecodedImage, decodeImageBytes, decodeImageObject, visualise } from './vision';
+import { type DecodedImage, decodeImageBytes, decodeImageObject, encodeJpeg, visualise } from './vision';
 
 type Specification = Record<string, unknown>;
 type Step = Record<string, unknown> & { type: string; name: string };
 
-/** A value flowing between steps: either plain JSON or an image that serialises to base64. */
+/** An image flowing between steps; it serialises to base64 JPEG like the real server's images. */
 class WorkflowImage {
-  constructor(
+  private constructor(
     readonly image: DecodedImage,
     readonly inputName: string,
+    private readonly jpeg: Buffer,
   ) {}
+
+  static async of(image: DecodedImage, inputName: string): Promise<WorkflowImage> {
+    return new WorkflowImage(image, inputName, await encodeJpeg(image));
+  }
 
   serialise(): Record<string, unknown> {
     return {
       type: 'base64',
-      value: this.image.encoded.toString('base64'),
+      value: this.jpeg.toString('base64'),
       video_metadata: {
         video_identifier: this.inputName,
         frame_number: 0,
@@ -37,12 +42,9 @@ class WorkflowImage {
   }
 }
 
-/** Detections keep their image so later steps (visualisation) can use both. */
+/** Model predictions, told apart from plain JSON so property steps can count them. */
 class Detections {
-  constructor(
-    readonly image: DecodedImage,
-    readonly body: Record<string, unknown>,
-  ) {}
+  constructor(readonly body: Record<string, unknown>) {}
 }
 
 type StepOutputs = Record<string, unknown>;
@@ -206,7 +208,7 @@ async function resolveInputs(workflow: ParsedWorkflow, inputs: Record<string, un
       parameters[input.name] = input.defaultValue;
     } else if (isImage) {
       const list = Array.isArray(provided) ? provided.flat(Infinity) : [provided];
-      images[input.name] = await Promise.all(list.map(async (image) => new WorkflowImage(await decodeImageObject(image), input.name)));
+      images[input.name] = await Promise.all(list.map(async (image) => WorkflowImage.of(await decodeImageObject(image), input.name)));
     } else {
       parameters[input.name] = provided;
     }
@@ -238,7 +240,7 @@ async function runStep(state: ServerState, step: Step, resolve: (value: unknown)
     }
     const boxes = (predictions.body.predictions as { x: number; y: number; width: number; height: number }[]) ?? [];
     const drawn = await visualise(image.image, boxes);
-    return { image: new WorkflowImage(await decodeImageBytes(drawn), image.inputName) };
+    return { image: await WorkflowImage.of(await decodeImageBytes(drawn), image.inputName) };
   }
   const data = resolve(step.data);
   const operations = Array.isArray(step.operations) ? step.operations : [];
@@ -272,7 +274,7 @@ async function runModelStep(state: ServerState, step: Step, task: TaskType, reso
     task === 'classification'
       ? { ...prediction, predictions, inference_id: inferenceId, parent_id: image.inputName, prediction_type: 'classification' }
       : { image: prediction.image, predictions };
-  return { predictions: new Detections(image.image, body), inference_id: inferenceId, model_id: model.modelId };
+  return { predictions: new Detections(body), inference_id: inferenceId, model_id: model.modelId };
 }
 
 function serialise(value: unknown): unknown {
