@@ -49,6 +49,10 @@ function selectScenarios(args: Arguments): Scenario[] {
     nodeOverheadScenario,
     workflowClipScenario,
   ];
+  const unknown = (args.only ?? []).filter((name) => !standard.some((scenario) => scenario.name === name));
+  if (unknown.length > 0) {
+    throw new Error(`unknown scenario ${unknown.join(', ')} (expected ${standard.map((scenario) => scenario.name).join(', ')})`);
+  }
   // `--soak N` alone runs only the soak; with --only it can join others.
   const all = args.soakMinutes > 0 ? [...(args.only ? standard : []), soakScenario] : standard;
   return args.only ? all.filter((scenario) => scenario.name === 'soak' || args.only?.includes(scenario.name)) : all;
