@@ -102,6 +102,11 @@ export async function inferFromApiV1(
   assertApiV1(context);
   const model = resolveModelAlias(selectModel(context, modelId));
   validateImagesInput(input);
+  const { configuration } = context;
+  // Without downsizing the images do not depend on the model, so a bad file fails before any request.
+  const unsized = configuration.clientDownsizingDisabled
+    ? await context.loadImages(input, { signal: options.signal })
+    : undefined;
   const description = await describeModelCached(context, model, options);
   const endpoint = TASK_ENDPOINTS[description.taskType];
   if (!endpoint) {
@@ -110,8 +115,8 @@ export async function inferFromApiV1(
         `(supported: ${Object.keys(TASK_ENDPOINTS).join(', ')}).`,
     );
   }
-  const { configuration } = context;
-  const images = await context.loadImages(input, { ...downsizingBounds(configuration, description), signal: options.signal });
+  const images =
+    unsized ?? (await context.loadImages(input, { ...downsizingBounds(configuration, description), signal: options.signal }));
   const payload = { ...context.legacyKeyPayload(), model_id: model, ...endpoint.parameters(configuration) };
   let responses: unknown[];
   try {

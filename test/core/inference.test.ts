@@ -169,6 +169,7 @@ describe('infer', () => {
     it('rejects a bad input before any inference request', async () => {
       await assert.rejects(client.infer([image, 42 as never], 'shapes/1'), InvalidInputFormatError);
       await assert.rejects(client.infer(Buffer.alloc(0), 'shapes/1'), InvalidInputFormatError);
+      await assert.rejects(client.infer('/no/such/image.jpg', 'shapes/1'), InvalidInputFormatError);
       assert.equal(simulator.log.length, 0);
     });
 
@@ -311,11 +312,19 @@ describe('infer', () => {
       }
     });
 
-    it('keeps the key out of the URL in header transport', async () => {
-      configure({ apiKeyTransport: 'header' });
-      await client.useApiV0(() => client.infer(image, 'shapes/1'));
-      assert.equal(simulator.log[0].rawQuery, 'disable_active_learning=false');
-      assert.equal(simulator.log[0].headers.authorization, `Bearer ${API_KEY}`);
+    it('places the key per transport: query (legacy), query and header (both), header only', async () => {
+      const expectations = [
+        ['legacy', `api_key=${API_KEY}&disable_active_learning=false`, undefined],
+        ['both', `api_key=${API_KEY}&disable_active_learning=false`, `Bearer ${API_KEY}`],
+        ['header', 'disable_active_learning=false', `Bearer ${API_KEY}`],
+      ] as const;
+      for (const [apiKeyTransport, query, authorization] of expectations) {
+        configure({ apiKeyTransport });
+        simulator.clearLog();
+        await client.useApiV0(() => client.infer(image, 'shapes/1'));
+        assert.equal(simulator.log[0].rawQuery, query, apiKeyTransport);
+        assert.equal(simulator.log[0].headers.authorization, authorization, apiKeyTransport);
+      }
     });
 
     it('returns the JPEG itself for format=image', async () => {
