@@ -156,7 +156,14 @@ describe('roboflow-workflow', function () {
     helper.getNode('wf1').receive({ topic: 'no image' });
     await caught.atLeast(2);
     assert.equal(caught.messages[1].error.message, "Error: Image input 'image': msg.payload is empty");
-    assert.equal(simulator.requests('/demo/workflows/').length, 1);
+    await helper.unload();
+    await helper.load(NODES(), flow({ imageInputs: 'image=frames.left' }), CREDENTIALS);
+    const caughtNested = collect('caught');
+    helper.getNode('wf1').receive({ payload: await standardImage() });
+    await caughtNested.atLeast(1);
+    assert.equal(caughtNested.messages[0].error.message, "Error: Image input 'image': msg.frames.left is empty");
+    // Neither message without its image reached the server.
+    assert.equal(simulator.requests('/demo/workflows/').length + simulator.requests('/workflows/run').length, 1);
     assert.ok(!JSON.stringify(caught.messages).includes(API_KEY));
   });
 
