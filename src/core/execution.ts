@@ -444,7 +444,8 @@ export function queryString(query: Record<string, QueryValue> | undefined): stri
   return text ? `?${text}` : '';
 }
 
-function retryDelay(retryAfter: string | undefined): number {
+/** Milliseconds before the next attempt: the server's Retry-After (seconds or a date) up to a cap, else a jittered wait. */
+export function retryDelay(retryAfter: string | undefined): number {
   if (retryAfter !== undefined) {
     const seconds = Number(retryAfter);
     const milliseconds = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - Date.now();

@@ -3,7 +3,15 @@ import { InferenceHTTPClient } from '../../src/core/client';
 import { InferenceConfiguration, type InferenceConfigurationOptions } from '../../src/core/configuration';
 import type { RequestContext } from '../../src/core/context';
 import { HTTPCallErrorError, HTTPClientError } from '../../src/core/errors';
-import { Transport, extractApiMessage, linkSignals, makeBatches, mapConcurrent, queryString } from '../../src/core/execution';
+import {
+  Transport,
+  extractApiMessage,
+  linkSignals,
+  makeBatches,
+  mapConcurrent,
+  queryString,
+  retryDelay,
+} from '../../src/core/execution';
 import { makeImage, standardImage } from '../fixtures/images';
 import { type LoggedRequest, type Simulator, startSimulator } from '../simulator';
 
@@ -70,6 +78,19 @@ describe('execution', () => {
       assert.deepEqual(makeBatches([], 10), []);
       assert.deepEqual(makeBatches([1, 2, 3, 4, 5], 2), [[1, 2], [3, 4], [5]]);
       assert.deepEqual(makeBatches([1, 2], 0), [[1], [2]]);
+    });
+
+    it('waits as long as Retry-After says, up to 10 s, else up to 1 s of jitter', () => {
+      assert.equal(retryDelay('1'), 1000);
+      assert.equal(retryDelay('0'), 0);
+      assert.equal(retryDelay('3600'), 10_000);
+      assert.equal(retryDelay(new Date(Date.now() + 3_600_000).toUTCString()), 10_000);
+      for (let sample = 0; sample < 20; sample += 1) {
+        const jitter = retryDelay(undefined);
+        assert.ok(jitter >= 0 && jitter <= 1000, String(jitter));
+      }
+      const garbage = retryDelay('soon');
+      assert.ok(garbage >= 0 && garbage <= 1000);
     });
 
     it('extracts api messages like upstream', () => {

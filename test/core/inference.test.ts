@@ -154,6 +154,18 @@ describe('infer', () => {
       );
     });
 
+    it('forgets a cached description when the server says the model is not found', async () => {
+      await client.infer(image, 'shapes/1');
+      simulator.inject({ route: '/infer/object_detection', status: 404 });
+      await assert.rejects(client.infer(image, 'shapes/1'), { name: 'HTTPCallErrorError', statusCode: 404 });
+      simulator.clearLog();
+      await client.infer(image, 'shapes/1');
+      assert.deepEqual(
+        simulator.log.map((entry) => entry.path),
+        ['/model/registry', '/infer/object_detection'],
+      );
+    });
+
     it('refuses a semantic segmentation model and the v0 mode', async () => {
       await assert.rejects(client.infer(image, 'shapes-sem/1'), ModelTaskTypeNotSupportedError);
       assert.equal(simulator.requests('/infer/').length, 0);
