@@ -248,18 +248,22 @@ export async function trayCount(page: Page): Promise<number> {
   return page.locator('.red-ui-tray').count();
 }
 
-/** Clicks a tray button until the tray closes: a click during an animation can miss. */
+/**
+ * Clicks a tray button until the tray closes: a click during an animation can miss. Trays stack
+ * (a config dialog opened from a node dialog replaces it in the DOM until it closes), so "closed"
+ * means this button is gone, not that fewer trays exist.
+ */
 export async function closeTray(page: Page, buttonSelector: string): Promise<void> {
-  const before = await trayCount(page);
+  const button = page.locator(buttonSelector);
   const deadline = Date.now() + CONDITION_TIMEOUT;
   while (Date.now() < deadline) {
-    await page.locator(buttonSelector).last().click({ timeout: 5_000 }).catch(() => undefined);
-    const closed = await page
-      .waitForFunction((count) => document.querySelectorAll('.red-ui-tray').length < count, before, { timeout: 3_000 })
+    await button.click({ timeout: 5_000 }).catch(() => undefined);
+    const closed = await button
+      .waitFor({ state: 'hidden', timeout: 3_000 })
       .then(() => true)
       .catch(() => false);
     if (closed) {
-      if (before > 1) await waitForTrayIdle(page);
+      if ((await trayCount(page)) > 0) await waitForTrayIdle(page);
       else await page.waitForFunction(() => !window.$(':animated').length);
       return;
     }
