@@ -90,8 +90,9 @@ export default function registerRoboflowInfer(RED: NodeAPI): void {
       setOptionalProperty(RED, msg, config.originalImageProperty, image);
       msg.payload = result;
       const annotations = results.map((single) => toAnnotations(single, { showConfidence }));
-      setOptionalProperty(RED, msg, config.annotationsProperty, Array.isArray(result) ? annotations : annotations[0]);
-      setOptionalProperty(RED, msg, config.countsProperty, counts);
+      // Missing (a hand-written flow) means the documented default; blank means "don't output".
+      setOptionalProperty(RED, msg, config.annotationsProperty ?? 'annotations', Array.isArray(result) ? annotations : annotations[0]);
+      setOptionalProperty(RED, msg, config.countsProperty ?? 'counts', counts);
       if (config.annotatedImageProperty?.trim()) {
         setOptionalProperty(RED, msg, config.annotatedImageProperty, await annotatedImages(image as ImagesInput, results, fileBaseDir, showConfidence));
       }
