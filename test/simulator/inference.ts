@@ -10,7 +10,7 @@ import {
   ok,
   queryString,
 } from './http';
-import type { SimulatedModel, TaskType } from './models';
+import { type SimulatedModel, type TaskType, isStubModel } from './models';
 import { DEFAULT_PARAMETERS, type TaskParameters, detect, taskPrediction } from './predictions';
 import { type Route, type ServerState, route } from './state';
 import { type BodySchema, laxBoolean, laxNumber, validateBody, validationError } from './validation';
@@ -144,6 +144,9 @@ async function respond(
   parameters: TaskParameters,
   inferenceId: string,
 ): Promise<Record<string, unknown>> {
+  if (isStubModel(model)) {
+    return { time: elapsedSeconds(request), is_stub: true, model_id: model.modelId, task_type: model.taskType, inference_id: inferenceId };
+  }
   const prediction = await taskPrediction(model, image, parameters);
   return excludeNone({ inference_id: inferenceId, frame_id: null, time: elapsedSeconds(request), ...prediction });
 }

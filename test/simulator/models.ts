@@ -48,6 +48,12 @@ export const DEFAULT_MODELS: SimulatedModel[] = [
 /** The server de-aliases like the SDK does; only aliases of simulated models are listed. */
 export const MODEL_ALIASES: Record<string, string> = { 'yolov8n-640': 'coco/3' };
 
+const STUB_MODELS = new WeakSet<SimulatedModel>();
+
+export function isStubModel(model: SimulatedModel): boolean {
+  return STUB_MODELS.has(model);
+}
+
 interface LoadedModel {
   model: SimulatedModel;
   aliases: Set<string>;
@@ -88,7 +94,7 @@ export class ModelRegistry {
   /** De-aliases, checks the id's shape, and loads the model (auto-load on first use). */
   load(requestedId: unknown, requestPath?: string): SimulatedModel {
     const modelId = canonicalModelId(requestedId);
-    const model = this.catalogue.get(modelId);
+    const model = this.catalogue.get(modelId) ?? this.stubOf(modelId);
     if (!model) throw messageError(404, MESSAGES.notFound);
     let entry = this.loaded.get(modelId);
     if (!entry) {
@@ -98,6 +104,17 @@ export class ModelRegistry {
     if (requestedId !== modelId) entry.aliases.add(requestedId as string);
     if (requestPath) entry.paths.add(requestPath);
     return model;
+  }
+
+  /** Version 0 of a known project is its stub model, which answers without predicting. */
+  private stubOf(modelId: string): SimulatedModel | undefined {
+    const [project, version] = modelId.split('/');
+    if (version !== '0') return undefined;
+    const sibling = [...this.catalogue.values()].find((model) => model.modelId.split('/')[0] === project);
+    if (!sibling) return undefined;
+    const stub = { ...sibling, modelId };
+    STUB_MODELS.add(stub);
+    return stub;
   }
 
   remove(requestedId: unknown): void {

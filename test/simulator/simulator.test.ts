@@ -295,6 +295,14 @@ describe('simulator: v1 inference routes', () => {
     assert.equal(data[0], 0);
   });
 
+  it('answers for a stub model (version 0) without predictions', async () => {
+    const { body } = await post(simulator, '/infer/object_detection', { model_id: 'shapes/0', image: image() });
+    assert.deepEqual(
+      { ...body, time: 0, inference_id: '' },
+      { time: 0, is_stub: true, model_id: 'shapes/0', task_type: 'object-detection', inference_id: '' },
+    );
+  });
+
   it('refuses a model whose task does not match the route', async () => {
     const { status, body } = await post(simulator, '/infer/classification', { model_id: 'shapes/1', image: image() });
     assert.equal(status, 400);

@@ -188,7 +188,9 @@ export async function visualise(image: DecodedImage, boxes: DrawnBox[], strokeWi
   const rectangles = boxes
     .map((box) => {
       const stroke = box.colour ? COLOURS[box.colour] : { r: 255, g: 0, b: 255 };
-      return `<rect x="${box.x - box.width / 2}" y="${box.y - box.height / 2}" width="${box.width}" height="${box.height}" fill="none" stroke="rgb(${stroke.r},${stroke.g},${stroke.b})" stroke-width="${Math.max(1, strokeWidth) * 2}"/>`;
+      const position = `x="${box.x - box.width / 2}" y="${box.y - box.height / 2}" width="${box.width}" height="${box.height}"`;
+      const outline = `stroke="rgb(${stroke.r},${stroke.g},${stroke.b})" stroke-width="${Math.max(1, strokeWidth) * 2}"`;
+      return `<rect ${position} fill="none" ${outline}/>`;
     })
     .join('');
   const overlay = Buffer.from(

@@ -43,7 +43,7 @@ class WorkflowImage {
 }
 
 /** Model predictions, told apart from plain JSON so property steps can count them. */
-class Detections {
+class ModelPredictions {
   constructor(readonly body: Record<string, unknown>) {}
 }
 
@@ -178,7 +178,8 @@ async function runWorkflow(
     for (const step of workflow.steps) {
       const started = performance.now();
       stepOutputs.set(step.name, await runStep(state, step, (selector) => select(selector, element, stepOutputs)));
-      trace.push({ name: step.name, cat: 'step_execution', ph: 'X', ts: started * 1000, dur: (performance.now() - started) * 1000, pid: process.pid, tid: 0 });
+      const duration = performance.now() - started;
+      trace.push({ name: step.name, cat: 'step_execution', ph: 'X', ts: started * 1000, dur: duration * 1000, pid: process.pid, tid: 0 });
     }
     const result: Record<string, unknown> = {};
     for (const output of workflow.outputs) {
@@ -235,7 +236,7 @@ async function runStep(state: ServerState, step: Step, resolve: (value: unknown)
   if (VISUALISATION_STEP.test(step.type)) {
     const image = resolve(step.image);
     const predictions = resolve(step.predictions);
-    if (!(image instanceof WorkflowImage) || !(predictions instanceof Detections)) {
+    if (!(image instanceof WorkflowImage) || !(predictions instanceof ModelPredictions)) {
       throw stepError(step, 'needs an image and detections');
     }
     const boxes = (predictions.body.predictions as { x: number; y: number; width: number; height: number }[]) ?? [];
@@ -245,7 +246,7 @@ async function runStep(state: ServerState, step: Step, resolve: (value: unknown)
   const data = resolve(step.data);
   const operations = Array.isArray(step.operations) ? step.operations : [];
   const countsSequence = operations.some((operation) => isRecord(operation) && operation.type === 'SequenceLength');
-  const items = data instanceof Detections ? (data.body.predictions as unknown[]) : data;
+  const items = data instanceof ModelPredictions ? (data.body.predictions as unknown[]) : data;
   return { output: countsSequence && Array.isArray(items) ? items.length : serialise(data) };
 }
 
@@ -274,12 +275,12 @@ async function runModelStep(state: ServerState, step: Step, task: TaskType, reso
     task === 'classification'
       ? { ...prediction, predictions, inference_id: inferenceId, parent_id: image.inputName, prediction_type: 'classification' }
       : { image: prediction.image, predictions };
-  return { predictions: new Detections(body), inference_id: inferenceId, model_id: model.modelId };
+  return { predictions: new ModelPredictions(body), inference_id: inferenceId, model_id: model.modelId };
 }
 
 function serialise(value: unknown): unknown {
   if (value instanceof WorkflowImage) return value.serialise();
-  if (value instanceof Detections) return value.body;
+  if (value instanceof ModelPredictions) return value.body;
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(serialise);
   if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, serialise(item)]));
@@ -403,10 +404,18 @@ function describeInterface(workflow: ParsedWorkflow): Record<string, unknown> {
   const typingHints: Record<string, string> = {};
   const kindsSchemas: Record<string, unknown> = {};
   for (const kind of kinds) {
-    typingHints[kind] = kind === 'image' || kind.endsWith('_prediction') ? 'dict' : kind === 'integer' ? 'int' : kind.startsWith('float') ? 'float' : 'str';
-    if (kind.endsWith('_prediction')) kindsSchemas[kind] = { type: 'object', properties: { image: { type: 'object' }, predictions: { type: 'array' } } };
+    typingHints[kind] = typingHint(kind);
+    if (kind.endsWith('_prediction')) {
+      kindsSchemas[kind] = { type: 'object', properties: { image: { type: 'object' }, predictions: { type: 'array' } } };
+    }
   }
   return { inputs, outputs, typing_hints: typingHints, kinds_schemas: kindsSchemas };
+}
+
+function typingHint(kind: string): string {
+  if (kind === 'image' || kind.endsWith('_prediction')) return 'dict';
+  if (kind.startsWith('float')) return 'float';
+  return kind === 'integer' ? 'int' : 'str';
 }
 
 function selectorKinds(workflow: ParsedWorkflow, selector: string): string[] | Record<string, string[]> {
@@ -430,9 +439,17 @@ const BLOCKS = [
   ...MODEL_STEP_TASKS.map(([, task]) => ({
     identifier: `roboflow_core/roboflow_${task.replace(/-/g, '_')}_model@v2`,
     name: `${task} model`,
-    outputs: [{ name: 'predictions', kind: [PREDICTION_KINDS[task]] }, { name: 'inference_id', kind: ['inference_id'] }, { name: 'model_id', kind: ['roboflow_model_id'] }],
+    outputs: [
+      { name: 'predictions', kind: [PREDICTION_KINDS[task]] },
+      { name: 'inference_id', kind: ['inference_id'] },
+      { name: 'model_id', kind: ['roboflow_model_id'] },
+    ],
   })),
-  { identifier: 'roboflow_core/bounding_box_visualization@v1', name: 'Bounding Box Visualization', outputs: [{ name: 'image', kind: ['image'] }] },
+  {
+    identifier: 'roboflow_core/bounding_box_visualization@v1',
+    name: 'Bounding Box Visualization',
+    outputs: [{ name: 'image', kind: ['image'] }],
+  },
   { identifier: 'roboflow_core/property_definition@v1', name: 'Property Definition', outputs: [{ name: 'output', kind: ['*'] }] },
 ];
 
@@ -462,7 +479,11 @@ function blocksDescription(): Record<string, unknown> {
 
 export const workflowRoutes: Route[] = [
   route('POST', /^\/(?:workflows\/run|infer\/workflows)$/, async (request, state) => {
-    const body = validateBody(request, { ...RUN_SCHEMA, specification: { kind: 'object', required: true }, is_preview: { kind: 'boolean' } });
+    const body = validateBody(request, {
+      ...RUN_SCHEMA,
+      specification: { kind: 'object', required: true },
+      is_preview: { kind: 'boolean' },
+    });
     return runReply(state, body, body.specification);
   }),
   route('POST', /^\/infer\/workflows\/([^/]+)\/([^/]+)$/, async (request, state, [workspace, workflowId]) => {
@@ -479,7 +500,9 @@ export const workflowRoutes: Route[] = [
     parseSpecification(request.json);
     return ok({ status: 'ok' });
   }),
-  route('GET', /^\/workflows\/execution_engine\/versions$/, async () => ok({ versions: ['1.0.0', '1.1.0', '1.2.0', '1.3.0', '1.4.0', '1.5.0'] })),
+  route('GET', /^\/workflows\/execution_engine\/versions$/, async () =>
+    ok({ versions: ['1.0.0', '1.1.0', '1.2.0', '1.3.0', '1.4.0', '1.5.0'] }),
+  ),
   route('POST', /^\/([^/]+)\/workflows\/([^/]+)\/describe_interface$/, async (request, _state, [workspace, workflowId]) => {
     requireApiKey(request);
     return ok(describeInterface(parseSpecification(namedSpecification(workspace, workflowId))));
