@@ -137,15 +137,15 @@ async function readImageFile(path: string, fileBaseDir: string | undefined): Pro
 async function downloadImage(rawUrl: string, sources: ImageSources, signal: AbortSignal | undefined): Promise<Buffer> {
   const policy = sources.urlPolicy;
   let url = checkImageUrl(rawUrl, policy);
+  // One signal for the whole redirect chain: the caller's abort or the download deadline.
   const download = new AbortController();
   const timer = setTimeout(() => download.abort(), policy.downloadTimeoutMs);
   const stop = () => download.abort(signal?.reason);
-  signal?.addEventListener('abort', stop, { once: true });
   if (signal?.aborted) stop();
-  const combined = download.signal;
+  else signal?.addEventListener('abort', stop, { once: true });
   try {
     for (let hop = 0; hop <= policy.maxRedirects; hop += 1) {
-      const response = await request(url, { method: 'GET', dispatcher: sources.downloadAgent, signal: combined });
+      const response = await request(url, { method: 'GET', dispatcher: sources.downloadAgent, signal: download.signal });
       const location = response.headers.location;
       if (response.statusCode >= 300 && response.statusCode < 400 && typeof location === 'string') {
         await response.body.dump();
