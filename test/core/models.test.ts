@@ -61,6 +61,22 @@ describe('model management', () => {
     );
   });
 
+  it('keeps a string batch size and ignores unknown registry keys', async () => {
+    simulator.inject({
+      route: '/model/registry',
+      status: 200,
+      body: {
+        models: [
+          { model_id: 'some/1', task_type: 'object-detection', batch_size: 'batch', input_height: 384, input_width: 512, vram_bytes: 7, request_aliases: [] },
+        ],
+        total_vram_bytes: 7,
+      },
+    });
+    assert.deepEqual(await client.listLoadedModels(), {
+      models: [{ modelId: 'some/1', taskType: 'object-detection', batchSize: 'batch', inputHeight: 384, inputWidth: 512 }],
+    });
+  });
+
   it('unloadModel posts only the de-aliased id and clears a matching selection', async () => {
     await client.loadModel('coco/3');
     client.selectModel('yolov8n-640');
