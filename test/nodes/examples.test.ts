@@ -1,0 +1,93 @@
+// The example flows of roboflow-infer and roboflow-model-manager, run as shipped except for the
+// server URL (the simulator's random port instead of 9001), with debug nodes replaced by helpers
+// and inject nodes by helpers that send what the inject would (comments left out: the test
+// runtime only knows catch, status and complete of the core nodes).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startSimulator, type Simulator } from '../simulator';
+import { collect, helper, nodeModules, type FlowNode } from './helpers';
+
+const NODES = () => nodeModules('roboflow-server', 'roboflow-infer', 'roboflow-model-manager');
+
+function exampleFlow(name: string, serverUrl: string): FlowNode[] {
+  const flow = readExample(name);
+  const tab = flow.find((node) => node.type === 'tab')?.id ?? 'example-tab';
+  const nodes = flow
+    .filter((node) => node.type !== 'tab' && node.type !== 'comment')
+    .map((node) => {
+      if (node.type === 'roboflow-server') return { ...node, url: serverUrl };
+      const onTab = { ...node, z: tab };
+      if (node.type === 'debug') return { id: node.id, type: 'helper', z: tab };
+      if (node.type === 'inject') return { id: node.id, type: 'helper', z: tab, name: node.name, wires: node.wires };
+      return onTab;
+    });
+  return [{ id: tab, type: 'tab', label: name }, ...nodes];
+}
+
+interface InjectProperty {
+  p: string;
+  v: string;
+  vt: 'str' | 'num';
+}
+
+/** Sends what the example's inject node named `name` sends when its button is pressed. */
+function press(example: FlowNode[], name: string): void {
+  const inject = example.find((node) => node.type === 'inject' && node.name === name);
+  assert.ok(inject, `an inject named '${name}'`);
+  const msg = Object.fromEntries((inject.props as InjectProperty[]).map(({ p, v, vt }) => [p, vt === 'num' ? Number(v) : v]));
+  helper.getNode(inject.id).send(msg);
+}
+
+function readExample(name: string): FlowNode[] {
+  return JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples', `${name}.json`), 'utf8')) as FlowNode[];
+}
+
+describe('example flows', function () {
+  let simulator: Simulator;
+
+  before(async () => {
+    await helper.startServer();
+  });
+  after(async () => {
+    await helper.stopServer();
+  });
+  beforeEach(async () => {
+    simulator = await startSimulator();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await simulator.stop();
+  });
+
+  for (const name of ['demo', 'infer-object-detection']) {
+    it(`${name}: the embedded image gives three objects`, async () => {
+      const flow = exampleFlow(name, simulator.url);
+      assert.ok(readExample(name).some((node) => node.type === 'comment'));
+      await helper.load(NODES(), flow, {});
+      const debugIds = readExample(name).filter((node) => node.type === 'debug').map((node) => node.id);
+      const received = debugIds.map((id) => collect(id));
+      press(readExample(name), 'test image');
+      await Promise.all(received.slice(0, 2).map((collected) => collected.atLeast(1)));
+      const [predictions] = received[0].messages;
+      assert.deepEqual(predictions.counts, { red: 1, blue: 1, green: 1 });
+      assert.equal(received[2].messages.length, 0, 'no errors');
+    });
+  }
+
+  it('model-manager: every inject gets an answer', async () => {
+    const flow = exampleFlow('model-manager', simulator.url);
+    assert.ok(readExample('model-manager').some((node) => node.type === 'comment'));
+    await helper.load(NODES(), flow, {});
+    const answers = collect('d1');
+    for (const name of ['server info', 'list loaded models', 'load shapes/1', 'describe yolov8n-640', 'unload all']) {
+      press(readExample('model-manager'), name);
+    }
+    const [info, listed, loaded, described, cleared] = await answers.atLeast(5);
+    assert.equal(info.payload.name, 'Roboflow Inference Server');
+    assert.deepEqual(listed.payload.models, []);
+    assert.ok(loaded.payload.models.some((model: { modelId: string }) => model.modelId === 'shapes/1'));
+    assert.equal(described.payload.modelId, 'coco/3');
+    assert.deepEqual(cleared.payload.models, []);
+  });
+});
