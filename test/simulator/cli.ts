@@ -3,18 +3,26 @@
 import { parseArgs } from 'node:util';
 import { type LoggedRequest, startSimulator } from './index';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string' },
-    latency: { type: 'string' },
-    'legacy-gaze': { type: 'boolean', default: false },
-  },
-});
+const USAGE = 'usage: simulator [--port <n>] [--latency <ms>] [--legacy-gaze]';
 
-const port = Number(values.port ?? process.env.PORT ?? 9001);
-const latencyMs = Number(values.latency ?? 0);
-if (!Number.isInteger(port) || port < 0 || !Number.isFinite(latencyMs) || latencyMs < 0) {
-  console.error('usage: simulator [--port <n>] [--latency <ms>] [--legacy-gaze]');
+function options(): { port: number; latencyMs: number; legacyGaze: boolean } {
+  try {
+    const { values } = parseArgs({
+      options: {
+        port: { type: 'string' },
+        latency: { type: 'string' },
+        'legacy-gaze': { type: 'boolean', default: false },
+      },
+    });
+    const port = Number(values.port ?? process.env.PORT ?? 9001);
+    const latencyMs = Number(values.latency ?? 0);
+    if (Number.isInteger(port) && port >= 0 && Number.isFinite(latencyMs) && latencyMs >= 0) {
+      return { port, latencyMs, legacyGaze: values['legacy-gaze'] ?? false };
+    }
+  } catch (error) {
+    console.error((error as Error).message);
+  }
+  console.error(USAGE);
   process.exit(2);
 }
 
@@ -25,7 +33,7 @@ function describe(entry: LoggedRequest): string {
 }
 
 async function main(): Promise<void> {
-  const simulator = await startSimulator({ port, latencyMs, legacyGaze: values['legacy-gaze'] });
+  const simulator = await startSimulator(options());
   let printed = 0;
   const printer = setInterval(() => {
     while (printed < simulator.log.length && simulator.log[printed].respondedAt !== undefined) {

@@ -81,6 +81,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
+      // A client that went away mid-request is not a simulator failure.
+      if (request.destroyed || response.destroyed) return;
       console.error('simulator: unexpected failure', error);
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ message: 'Internal error.' }));
