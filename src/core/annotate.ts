@@ -147,7 +147,12 @@ function parseDetection(prediction: Json): Detection | undefined {
 function parseClassification(result: Json): Caption[] {
   const { predictions } = result;
   if (isObject(predictions)) {
-    const chosen = Array.isArray(result.predicted_classes) ? result.predicted_classes.map(String) : Object.keys(predictions);
+    // Only `{class: {confidence}}` entries: a semantic-segmentation mask is an object too.
+    const scored = Object.keys(predictions).filter((name) => {
+      const entry = predictions[name];
+      return isObject(entry) && asNumber(entry.confidence) !== undefined;
+    });
+    const chosen = Array.isArray(result.predicted_classes) ? result.predicted_classes.map(String) : scored;
     return chosen.map((className) => {
       const entry = predictions[className];
       return { className, confidence: isObject(entry) ? asNumber(entry.confidence) : undefined };

@@ -77,6 +77,15 @@ describe('annotate: toAnnotations', () => {
     assert.equal(annotation.label, 'red 0.90, blue 0.60');
   });
 
+  it('takes no class names from a semantic-segmentation mask', () => {
+    const result = {
+      image: { width: 224, height: 224 },
+      predictions: { segmentation_mask: 'iVBORw0KGgo=', class_map: { '0': 'background' }, confidence_mask: 'iVBORw0KGgo=' },
+    };
+    assert.deepEqual(toAnnotations(result), []);
+    assert.deepEqual(countByClass(result), {});
+  });
+
   it('draws OCR word boxes, or the recognised text when there are none', () => {
     const withBoxes = { result: 'HELLO', image: { width: 640, height: 480 }, predictions: [{ ...RED, class: 'HELLO' }] };
     assert.deepEqual(toAnnotations(withBoxes).map((annotation) => annotation.label), ['HELLO 0.91']);
