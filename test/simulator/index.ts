@@ -93,7 +93,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const receivedAt = Date.now();
     const startedAt = performance.now();
     const rawBody = await readBody(request);
-    const url = new URL(request.url ?? '/', 'http://simulator.invalid');
+    // Concatenated rather than resolved, so a path starting with '//' stays a path.
+    const url = new URL(`http://simulator.invalid${request.url ?? '/'}`);
     const rawQuery = url.search.replace(/^\?/, '');
     const simRequest = parsedRequest(request, url.pathname, rawQuery, rawBody, startedAt);
     const entry: LoggedRequest = {
