@@ -12,7 +12,10 @@ export interface ServerState {
   pipelines: PipelineStore;
 }
 
-/** `params` are the route pattern's capture groups, URL-decoded. */
+/**
+ * `params` are the route pattern's capture groups, URL-decoded; an optional group that did not
+ * match is undefined at run time, so handlers with optional groups check for it.
+ */
 export type Handler = (request: SimRequest, state: ServerState, params: string[]) => Promise<Reply>;
 
 export interface Route {
