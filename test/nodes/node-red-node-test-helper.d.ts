@@ -27,6 +27,10 @@ declare module 'node-red-node-test-helper' {
     unload(): Promise<void>;
     getNode(id: string): TestNode;
     request(): AdminAgent;
+    /** The sinon spy on the runtime log (set by load); `args` holds every logged event. */
+    log(): { args: unknown[][] } | undefined;
+    clearFlows(): Promise<void>;
+    settings(userSettings?: Record<string, unknown>): Record<string, unknown>;
     startServer(): Promise<void>;
     stopServer(): Promise<void>;
   }
