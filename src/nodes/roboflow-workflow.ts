@@ -75,7 +75,9 @@ export default function registerRoboflowWorkflow(RED: NodeAPI): void {
         if (!config.workspace?.trim() || !config.workflowId?.trim()) throw new Error(RED._('roboflow-workflow.errors.noWorkflowId'));
         return { workspaceName: config.workspace.trim(), workflowId: config.workflowId.trim(), workflowVersionId: config.workflowVersion?.trim() || undefined };
       }
-      const specification = await evaluateProperty(RED, node, config.specification ?? '', config.specificationType || 'json', msg);
+      const type = config.specificationType || 'json';
+      if (type === 'json' && !config.specification?.trim()) throw new Error(RED._('roboflow-workflow.errors.noSpecification'));
+      const specification = await evaluateProperty(RED, node, config.specification, type, msg);
       if (!isPlainObject(specification)) throw new Error(RED._('roboflow-workflow.errors.noSpecification'));
       return { specification };
     }

@@ -162,7 +162,13 @@ describe('roboflow-workflow', function () {
     helper.getNode('wf1').receive({ payload: await standardImage() });
     await caughtNested.atLeast(1);
     assert.equal(caughtNested.messages[0].error.message, "Error: Image input 'image': msg.frames.left is empty");
-    // Neither message without its image reached the server.
+    await helper.unload();
+    await helper.load(NODES(), flow({ specification: '' }), CREDENTIALS);
+    const caughtBlank = collect('caught');
+    helper.getNode('wf1').receive({ payload: await standardImage() });
+    await caughtBlank.atLeast(1);
+    assert.equal(caughtBlank.messages[0].error.message, 'Error: The workflow specification must be a JSON object');
+    // None of the messages without an image or a specification reached the server.
     assert.equal(simulator.requests('/demo/workflows/').length + simulator.requests('/workflows/run').length, 1);
     assert.ok(!JSON.stringify(caught.messages).includes(API_KEY));
   });
