@@ -138,6 +138,20 @@ describe('roboflow-clip-compare', function () {
     assert.deepEqual(requests[0].body, { api_key: API_KEY, text: ['a red box', 'a blue box'], clip_version_id: 'RN50' });
   });
 
+  it('applies the flow control chosen in the node: drop new messages while busy', async () => {
+    await helper.load(NODES(), flow(simulator.url, { maxInFlight: 1, overflow: 'drop' }), CREDENTIALS);
+    const out = collect('out');
+    const completed = collect('completed');
+    const caught = collect('caught');
+    const image = await redImage();
+    // Received back to back, the second and third arrive while the first is in flight.
+    for (const id of ['a', 'b', 'c']) helper.getNode('clip1').receive({ payload: image, _msgid: id });
+    await completed.atLeast(3);
+    assert.deepEqual(out.messages.map((msg) => msg._msgid), ['a']);
+    assert.equal(simulator.requests('/clip/compare').length, 1);
+    assert.equal(caught.messages.length, 0);
+  });
+
   it('sends missing prompts and server errors to Catch', async () => {
     await helper.load(NODES(), flow(simulator.url, { prompts: '' }), CREDENTIALS);
     const caught = collect('caught');
