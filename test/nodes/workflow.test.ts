@@ -113,6 +113,20 @@ describe('roboflow-workflow', function () {
     assert.equal(body.inputs.extra, 1);
   });
 
+  it('maps several image inputs, and none when the mapping is blank', async () => {
+    const echo = { ...DETECT_SPECIFICATION, inputs: [{ type: 'WorkflowImage', name: 'left' }, { type: 'WorkflowImage', name: 'right' }], steps: [], outputs: [{ type: 'JsonField', name: 'left', selector: '$inputs.left' }] };
+    const image = await standardImage();
+    const msg = await run({ specification: JSON.stringify(echo), imageInputs: 'left=payload\nright = msg.frames.right' }, { payload: image, frames: { right: image } });
+    assert.ok(Buffer.isBuffer(msg.payload.left));
+    const inputs = (simulator.requests('/workflows/run')[0].body as { inputs: Record<string, { type: string }> }).inputs;
+    assert.deepEqual(Object.keys(inputs), ['left', 'right']);
+
+    await helper.unload();
+    const parametersOnly = { ...DETECT_SPECIFICATION, inputs: [{ type: 'WorkflowParameter', name: 'word' }], steps: [], outputs: [{ type: 'JsonField', name: 'word', selector: '$inputs.word' }] };
+    const echoed = await run({ specification: JSON.stringify(parametersOnly), imageInputs: '' }, { parameters: { word: 'hello' } });
+    assert.deepEqual(echoed.payload, { word: 'hello' });
+  });
+
   it('runs a named workflow with version and cache switch, mapping nested image batches from message properties', async () => {
     const image = await standardImage();
     const msg = await run(
@@ -168,7 +182,13 @@ describe('roboflow-workflow', function () {
     helper.getNode('wf1').receive({ payload: await standardImage() });
     await caughtBlank.atLeast(1);
     assert.equal(caughtBlank.messages[0].error.message, 'Error: The workflow specification must be a JSON object');
-    // None of the messages without an image or a specification reached the server.
+    await helper.unload();
+    await helper.load(NODES(), flow({ imageInputs: 'image' }), CREDENTIALS);
+    const caughtMapping = collect('caught');
+    helper.getNode('wf1').receive({ payload: await standardImage() });
+    await caughtMapping.atLeast(1);
+    assert.equal(caughtMapping.messages[0].error.message, 'Error: Image input "image" is not name=property');
+    // None of the messages without an image, a specification or a valid mapping reached the server.
     assert.equal(simulator.requests('/demo/workflows/').length + simulator.requests('/workflows/run').length, 1);
     assert.ok(!JSON.stringify(caught.messages).includes(API_KEY));
   });
