@@ -287,6 +287,35 @@ export const confirmNodeDialog = (page: Page) => closeTray(page, '#node-dialog-o
 export const cancelNodeDialog = (page: Page) => closeTray(page, '#node-dialog-cancel');
 export const confirmConfigDialog = (page: Page) => closeTray(page, '#node-config-dialog-ok');
 
+/** Labels of the nodes the editor marks invalid: Deploy would ask for confirmation because of them. */
+export async function invalidNodes(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const RED = window.RED;
+    const invalid: string[] = [];
+    const check = (node: any) => {
+      if (node.valid !== false) return;
+      const reasons = (node.validationErrors ?? []).join('; ');
+      invalid.push(`${node.type} "${RED.utils.getNodeLabel(node, node.id)}": ${reasons}`);
+    };
+    RED.nodes.eachNode(check);
+    RED.nodes.eachConfig(check);
+    return invalid;
+  });
+}
+
+/** Resets the runtime to an empty flow through the admin API and reloads the editor. */
+export async function resetFlows(page: Page): Promise<void> {
+  const response = await page.request.post(new URL('/flows', page.url()).toString(), {
+    data: [],
+    headers: { 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v1' },
+  });
+  if (response.status() !== 204 && response.status() !== 200) throw new Error(`POST /flows: HTTP ${response.status()}`);
+  // Undeployed changes (a test that failed half-way) would make the page ask before unloading.
+  await page.evaluate(() => window.RED.nodes.dirty(false));
+  await page.reload();
+  await waitForEditorReady(page);
+}
+
 /** Clicks Deploy and resolves with the POST /flows response. */
 export async function deploy(page: Page): Promise<Response> {
   const response = page.waitForResponse(
