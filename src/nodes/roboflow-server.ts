@@ -130,7 +130,8 @@ const ADMIN_TIMEOUT_MS = 10_000;
 
 /**
  * Builds a short-lived client from what the dialog shows: the posted URL and mode, and the
- * posted key when the dialog holds an unsaved one, else the deployed node's key (by id).
+ * posted key when the dialog holds an unsaved one, else the deployed node's key (by id, and
+ * only for the deployed URL).
  * Replies with the result, or 502 with a message from which the key has been removed.
  */
 async function answerWithClient(
@@ -143,9 +144,12 @@ async function answerWithClient(
   const deployed = typeof body.id === 'string' ? RED.nodes.getNode(body.id) : null;
   const deployedConfig = deployed?.type === SERVER_NODE_TYPE ? (deployed as RoboflowServer) : undefined;
   const postedKey = typeof body.apiKey === 'string' && body.apiKey && body.apiKey !== '__PWRD__' ? body.apiKey : undefined;
-  const storedKey = typeof body.id === 'string' ? RED.nodes.getCredentials(body.id)?.apiKey : undefined;
-  const apiKey = resolveSecret(postedKey ?? storedKey);
   const url = typeof body.url === 'string' && body.url ? body.url : (deployedConfig?.client.apiUrl ?? DEFAULT_SERVER_URL);
+  // A deployed key only ever goes to the URL it was deployed with: a dialog pointing elsewhere
+  // must type the key again, so this endpoint cannot send a stored key to an arbitrary host.
+  const sameServer = deployedConfig !== undefined && url.replace(/\/+$/, '') === deployedConfig.client.apiUrl;
+  const storedKey = sameServer ? RED.nodes.getCredentials(deployedConfig.id)?.apiKey : undefined;
+  const apiKey = resolveSecret(postedKey ?? storedKey);
   let client: InferenceHTTPClient | undefined;
   try {
     client = createClient({

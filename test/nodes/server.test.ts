@@ -114,6 +114,19 @@ describe('roboflow-server', function () {
       assert.equal(simulator.requests('/model/registry')[0].query.api_key, 'unsaved-dialog-key');
     });
 
+    it('never sends the deployed key to a URL other than the deployed one', async () => {
+      await loadServer();
+      const elsewhere = await startSimulator();
+      try {
+        const response = await helper.request().post('/roboflow-server/models').send({ id: SERVER_ID, url: elsewhere.url });
+        assert.equal(response.status, 200);
+        assert.equal(elsewhere.requests('/model/registry')[0].query.api_key, undefined);
+        assert.ok(!JSON.stringify(elsewhere.log).includes(API_KEY));
+      } finally {
+        await elsewhere.stop();
+      }
+    });
+
     it('works for a server that is not deployed yet', async () => {
       await helper.load(NODES(), flowOnTab([], []), {});
       const response = await helper.request().post('/roboflow-server/info').send({ id: 'not-deployed', url: simulator.url });
