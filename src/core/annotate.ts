@@ -35,6 +35,11 @@ export interface DrawOptions {
   showConfidence?: boolean;
   /** JPEG quality, 1-100 (default 85). */
   quality?: number;
+  /**
+   * Turn the image upright per its EXIF orientation before drawing (default true), as the server
+   * does before predicting. Set false when the request disabled the server's auto-orientation.
+   */
+  autoOrient?: boolean;
 }
 
 type Point = [number, number];
@@ -428,19 +433,19 @@ function buildOverlay(parsed: ParsedResult, width: number, height: number, optio
 
 /**
  * The image with the predictions drawn on it, as JPEG, with the input's (EXIF-oriented) size.
- * The server auto-orients before predicting, so the image is rotated the same way here.
+ * The server auto-orients before predicting, so by default the image is turned the same way here.
  * A batch (list of results) is drawn from its first result.
  */
 export async function drawPredictions(image: Buffer, result: unknown, options: DrawOptions = {}): Promise<Buffer> {
+  const autoOrient = options.autoOrient ?? true;
   const metadata = await sharp(image).metadata();
-  const width = metadata.autoOrient?.width ?? metadata.width;
-  const height = metadata.autoOrient?.height ?? metadata.height;
+  const width = autoOrient ? (metadata.autoOrient?.width ?? metadata.width) : metadata.width;
+  const height = autoOrient ? (metadata.autoOrient?.height ?? metadata.height) : metadata.height;
   if (!width || !height) throw new Error('drawPredictions: the image has no dimensions');
   const single = firstResult(result);
   const parsed: ParsedResult = single ? parseResult(single) : { detections: [], captions: [] };
   const overlay = Buffer.from(buildOverlay(parsed, width, height, options));
-  return sharp(image)
-    .rotate()
+  return sharp(image, { autoOrient })
     .composite([{ input: overlay, left: 0, top: 0 }])
     .jpeg({ quality: options.quality ?? 85 })
     .toBuffer();

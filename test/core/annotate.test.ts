@@ -212,6 +212,17 @@ describe('annotate: drawPredictions', () => {
     assert.ok(distance(await pixelAt(drawn, 100, 155), await pixelAt(reference, 100, 155)) > 40);
   });
 
+  it('keeps the stored orientation when the predictions were made without auto-orientation', async () => {
+    const stored = await sharp(await makeImage({ width: 480, height: 640 })).withMetadata({ orientation: 6 }).jpeg().toBuffer();
+    const result = { image: { width: 480, height: 640 }, predictions: [{ ...RED, x: 200, y: 300 }] };
+    const drawn = await drawPredictions(stored, result, { showLabels: false, autoOrient: false });
+    const metadata = await sharp(drawn).metadata();
+    assert.deepEqual([metadata.width, metadata.height], [480, 640]);
+    const reference = await sharp(stored, { autoOrient: false }).jpeg().toBuffer();
+    // The box's left edge (x = 100) in stored coordinates.
+    assert.ok(distance(await pixelAt(drawn, 100, 300), await pixelAt(reference, 100, 300)) > 40);
+  });
+
   it('scales predictions made on a differently sized copy of the image', async () => {
     const image = await makeImage({ width: 320, height: 240 });
     const drawn = await drawPredictions(image, DETECTION_RESULT, { showLabels: false, lineWidth: 2 });
