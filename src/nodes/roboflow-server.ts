@@ -31,7 +31,7 @@ function hostList(value: string | undefined): string[] {
   return (value ?? '').split(/[\s,]+/).filter(Boolean);
 }
 
-export function urlPolicyFrom(config: ServerDef): UrlPolicyInput {
+function urlPolicyFrom(config: ServerDef): UrlPolicyInput {
   const lists = { allowedHosts: hostList(config.allowedHosts), deniedHosts: hostList(config.deniedHosts) };
   if (config.urlPolicy === 'custom') {
     return {
@@ -100,29 +100,15 @@ export default function registerRoboflowServer(RED: NodeAPI): void {
 
   const permission = RED.auth.needsPermission(`${SERVER_NODE_TYPE}.write`);
   RED.httpAdmin.post(`/${SERVER_NODE_TYPE}/info`, permission, (request, response) => {
-    void answerWithClient(RED, request, response, async (client) => {
-      const info = await client.getServerInfo();
-      return { ...(info as object), mode: client.clientMode };
-    });
+    void answerWithClient(RED, request, response, async (client) => ({ ...(await client.getServerInfo()), mode: client.clientMode }));
   });
   RED.httpAdmin.post(`/${SERVER_NODE_TYPE}/models`, permission, (request, response) => {
-    void answerWithClient(RED, request, response, async (client) => ({ models: modelSummaries(await client.listLoadedModels()) }));
+    void answerWithClient(RED, request, response, async (client) => {
+      const { models } = await client.listLoadedModels();
+      // Only what the picker shows.
+      return { models: models.map(({ modelId, taskType }) => ({ modelId, taskType })) };
+    });
   });
-}
-
-interface ModelSummary {
-  modelId: string;
-  taskType?: string;
-}
-
-/** Only what the picker shows; tolerant of upstream's snake_case and the port's camelCase. */
-function modelSummaries(registered: unknown): ModelSummary[] {
-  const models = (registered as { models?: unknown })?.models;
-  if (!Array.isArray(models)) return [];
-  return models.map((model: Record<string, unknown>) => ({
-    modelId: String(model.modelId ?? model.model_id),
-    taskType: (model.taskType ?? model.task_type) as string | undefined,
-  }));
 }
 
 // The editor waits for these answers; a server that does not answer quickly is reported as such.

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { standardImage } from '../fixtures/images';
 import { startSimulator, type Simulator } from '../simulator';
 import { API_KEY, collect, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, type FlowNode } from './helpers';
@@ -73,6 +76,44 @@ describe('roboflow-server', function () {
     assert.ok(!JSON.stringify(flow).includes(API_KEY));
     const server = helper.getNode(SERVER_ID);
     assert.ok(!JSON.stringify({ ...server, credentials: undefined, client: undefined }).includes(API_KEY));
+  });
+
+  describe('image input policy', function () {
+    async function caughtError(config: Record<string, unknown>, payload: unknown): Promise<string> {
+      await loadServer(config);
+      const caught = collect('caught');
+      helper.getNode('inferA').receive({ payload });
+      const [msg] = await caught.atLeast(1);
+      return msg.error.message;
+    }
+
+    it('the strict preset refuses plain-http and local image URLs', async () => {
+      const message = await caughtError({ urlPolicy: 'strict' }, `${simulator.url}/image.jpg`);
+      assert.match(message, /only https URLs are allowed/);
+    });
+
+    it('a custom policy can refuse URL inputs altogether', async () => {
+      const message = await caughtError({ urlPolicy: 'custom', allowUrlInput: false }, 'https://example.com/image.jpg');
+      assert.match(message, /URLs is not allowed/);
+    });
+
+    it('file paths must stay inside the base folder', async () => {
+      const folder = await mkdtemp(join(tmpdir(), 'roboflow-base-'));
+      try {
+        await writeFile(join(folder, 'inside.jpg'), await standardImage());
+        await loadServer({ fileBaseDir: folder });
+        const out = collect('outA');
+        const caught = collect('caught');
+        helper.getNode('inferA').receive({ payload: 'inside.jpg' });
+        helper.getNode('inferA').receive({ payload: '../../../../etc/hostname' });
+        const [inside] = await out.atLeast(1);
+        assert.deepEqual(inside.counts, { red: 1, blue: 1 });
+        const [outside] = await caught.atLeast(1);
+        assert.match(outside.error.message, /outside the allowed folder/);
+      } finally {
+        await rm(folder, { recursive: true, force: true });
+      }
+    });
   });
 
   describe('admin endpoints for the editor', function () {
