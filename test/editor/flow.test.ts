@@ -104,7 +104,19 @@ describe('editor: building, deploying and running a flow', function () {
     assert.equal((inferRequests[0].body as { api_key?: string }).api_key, API_KEY, 'the deployed key did not reach the server');
 
     await page.evaluate(() => window.RED.sidebar.show('debug'));
-    await page.locator('.red-ui-debug-msg').first().waitFor();
+    const debugMessage = page.locator('.red-ui-debug-msg').first();
+    await debugMessage.locator('.red-ui-debug-msg-expandable').first().click();
+    await debugMessage.getByText('predictions: array[2]', { exact: true }).click();
+    await debugMessage.getByText('0: object', { exact: true }).click();
+    await page.locator('#red-ui-palette-search input').pressSequentially('roboflow');
+    await page.locator('.red-ui-palette-node[data-palette-type="inject"]').waitFor({ state: 'hidden' });
+    await page.waitForFunction(() => !window.$(':animated').length);
+    await page.mouse.move(600, 500);
+    // For the picture: no toasts over the flow, and the canvas back where the flow is.
+    await page.evaluate(() => {
+      window.$('.red-ui-notification').remove();
+      window.$('#red-ui-workspace-chart').scrollTop(0).scrollLeft(0);
+    });
     await screenshot(page, 'editor-flow');
     assert.deepEqual(editor.errors, []);
   });
