@@ -11,7 +11,8 @@ module.exports = {
   userDir: process.env.NODE_RED_USER_DIR || path.join(root, '.node-red'),
   flowFile: process.env.NODE_RED_FLOW_FILE || 'flows.json',
   nodesDir: [root],
-  credentialSecret: process.env.NODE_RED_CREDENTIAL_SECRET || false,
+  // Unset: Node-RED generates a secret and keeps the credentials file encrypted with it.
+  credentialSecret: process.env.NODE_RED_CREDENTIAL_SECRET || undefined,
   telemetry: { enabled: false, updateNotification: false },
   editorTheme: { tours: false, projects: { enabled: false } },
   diagnostics: { enabled: false },
