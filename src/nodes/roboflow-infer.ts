@@ -104,7 +104,8 @@ export default function registerRoboflowInfer(RED: NodeAPI): void {
         dropped: context.dropped,
       };
       const objects = Object.values(counts).reduce((sum, count) => sum + count, 0);
-      return RED._('roboflow-infer.status.done', { count: objects, ms: timeMs });
+      const done = { count: objects, ms: timeMs, dropped: context.dropped };
+      return RED._(context.dropped ? 'roboflow-infer.status.doneWithDrops' : 'roboflow-infer.status.done', done);
     }
 
     const overflow = OVERFLOW_POLICIES.includes(config.overflow as OverflowPolicy) ? (config.overflow as OverflowPolicy) : 'queue';

@@ -258,6 +258,8 @@ describe('roboflow-infer', function () {
       for (let index = 0; index < 3; index++) helper.getNode('infer1').receive({ payload: image });
       await completed.atLeast(3);
       await eventually(() => statuses.messages.some((status) => /2 dropped/.test(status.status.text)));
+      // The result keeps the count, so it stays visible after the burst.
+      await eventually(() => /^2 objects · \d+ ms · 2 dropped$/.test(statuses.messages.at(-1)?.status.text));
     });
 
     it('runs up to the in-flight limit in parallel', async () => {

@@ -8,8 +8,8 @@ import { StatusReporter } from './status';
 export interface WorkContext {
   /** Aborted when the node closes (redeploy, delete, shutdown). */
   signal: AbortSignal;
-  /** Messages this node has dropped so far (overflow policy). */
-  dropped: number;
+  /** Messages this node has dropped so far (overflow policy), read when asked. */
+  readonly dropped: number;
 }
 
 /** Does the work for one message, sets its output properties and returns the success status text. */
@@ -44,7 +44,12 @@ export function handleMessages(node: Node, options: MessageHandlingOptions, work
     inFlight.add(controller);
     status.busy(options.text.busy(flow.queued));
     try {
-      const text = await work(msg, { signal: controller.signal, dropped: flow.dropped });
+      const text = await work(msg, {
+        signal: controller.signal,
+        get dropped() {
+          return flow.dropped;
+        },
+      });
       send(options.errorOutput ? [msg, null] : msg);
       status.success(text);
       done();
