@@ -38,7 +38,8 @@ if (demo) {
   fs.copyFileSync(path.join(root, 'examples', 'demo.json'), path.join(userDir, 'flows.json'));
   env.NODE_RED_USER_DIR = userDir;
   env.NODE_RED_CREDENTIAL_SECRET = env.NODE_RED_CREDENTIAL_SECRET || 'inference-red-demo';
-  run(process.execPath, [require.resolve('tsx/cli'), path.join(root, 'test', 'simulator', 'cli.ts')]);
+  // The demo flow talks to http://localhost:9001; PORT is Node-RED's, not the simulator's.
+  run(process.execPath, [require.resolve('tsx/cli'), path.join(root, 'test', 'simulator', 'cli.ts'), '--port', '9001']);
 }
 run(process.execPath, [
   path.join(root, 'node_modules', 'node-red', 'red.js'),
