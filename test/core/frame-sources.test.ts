@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -209,6 +210,32 @@ describe('frame sources', () => {
       });
       assert.ok(frames.length >= 2);
       await assert.rejects(collect(dropping.url), /ffmpeg failed on http:\/\/127\.0\.0\.1/);
+    });
+  });
+
+  describe('HLS over HTTP', () => {
+    let server: http.Server;
+
+    before(async () => {
+      const hls = path.join(folder, 'hls');
+      fs.mkdirSync(hls);
+      await new Promise<void>((resolve, reject) =>
+        execFile('ffmpeg', ['-nostdin', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=2:size=160x120:rate=10', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '10', '-f', 'hls', '-hls_time', '1', '-hls_list_size', '0', path.join(hls, 'index.m3u8')], (error) => (error ? reject(error) : resolve())),
+      );
+      server = http.createServer((request, response) => {
+        const file = path.join(hls, path.basename(request.url ?? ''));
+        if (!fs.existsSync(file)) return response.writeHead(404).end();
+        response.writeHead(200, { 'Content-Type': file.endsWith('.m3u8') ? 'application/vnd.apple.mpegurl' : 'video/mp2t' }).end(fs.readFileSync(file));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    });
+
+    after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    it('reads an HLS playlist through ffmpeg', async () => {
+      const frames = await collect(`http://127.0.0.1:${(server.address() as AddressInfo).port}/index.m3u8`, { backpressure: 'pause' });
+      assert.equal(frames.length, 20);
+      assert.ok(frames.every((frame) => frame.width === 160 && frame.height === 120));
     });
   });
 
