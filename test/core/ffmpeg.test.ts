@@ -181,6 +181,29 @@ describe('ffmpeg: JPEG pipe', () => {
     assert.equal(delivered, 1);
   });
 
+  it('kills an ffmpeg that ignores SIGTERM once the grace period is over', async () => {
+    const folder = makeTempDir();
+    const stubborn = path.join(folder, 'ffmpeg');
+    // Answers fluent-ffmpeg's capability queries with the real ffmpeg, then ignores SIGTERM.
+    fs.writeFileSync(
+      stubborn,
+      '#!/bin/sh\ncase "$*" in *-formats*|*-encoders*|*-codecs*) exec /usr/bin/ffmpeg "$@";; esac\ntrap "" TERM\nwhile :; do sleep 0.1; done\n',
+      { mode: 0o755 },
+    );
+    try {
+      const pipe = startJpegPipe({ input: 'anything', ffmpegPath: stubborn }, () => {});
+      while (ffmpegChildren().running.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      const [pid] = ffmpegChildren().running;
+      process.kill(pid, 'SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(ffmpegChildren().running, [pid], 'the stub survives SIGTERM');
+      await pipe.stop();
+      await pipe.done;
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('reports a failing input with ffmpeg\'s reason and no credentials', async () => {
     const pipe = startJpegPipe({ input: 'http://admin:secret@127.0.0.1:1/cam.mjpg' }, () => {});
     await assert.rejects(pipe.done, (error: Error) => {
