@@ -182,7 +182,7 @@ export async function listImages(folder: string, extensions: readonly string[]):
   const entries = await fs.readdir(folder, { withFileTypes: true });
   const collator = new Intl.Collator('en', { numeric: true });
   return entries
-    .filter((entry) => entry.isFile() && extensions.some((extension) => entry.name.endsWith(`.${extension}`)))
+    .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && extensions.some((extension) => entry.name.endsWith(`.${extension}`)))
     .map((entry) => entry.name)
     .sort((a, b) => collator.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0))
     .map((name) => path.join(folder, name));

@@ -149,11 +149,12 @@ describe('frame sources', () => {
       fs.writeFileSync(path.join(images, 'notes.txt'), 'not an image');
       fs.writeFileSync(path.join(images, 'scan.tiff'), jpeg);
       fs.writeFileSync(path.join(images, 'nested.jpg', 'inner.jpg'), jpeg);
+      fs.symlinkSync(path.join(images, 'frame10.jpg'), path.join(images, 'linked.JPEG'));
     });
 
     it('lists image files only, by name with numbers in order, paths as on disk', async () => {
       const names = (await listImages(images, ['jpg', 'jpeg', 'JPG', 'JPEG', 'png', 'PNG'])).map((file) => path.basename(file));
-      assert.deepEqual(names, ['a.png', 'b.PNG', 'Frame1.jpeg', 'frame2.JPG', 'frame10.jpg']);
+      assert.deepEqual(names, ['a.png', 'b.PNG', 'Frame1.jpeg', 'frame2.JPG', 'frame10.jpg', 'linked.JPEG']);
       assert.deepEqual((await listImages(images, ['jpg'])).map((file) => path.basename(file)), ['frame10.jpg']);
     });
 
