@@ -104,7 +104,10 @@ export function readJpegSize(data: Buffer): { width: number; height: number } | 
  * 0xFF is always stuffed), reading the size from the SOF header on the way.
  */
 export class JpegSplitter {
-  private buffer: Buffer = Buffer.alloc(0);
+  /** Bytes kept between pushes, in a store that grows by doubling so large images are not re-copied per chunk. */
+  private store: Buffer = Buffer.alloc(0);
+  /** The filled part of `store`. */
+  private buffer: Buffer = this.store;
   private scan = 0;
   private imageStart = -1;
   private inEntropyData = false;
@@ -114,7 +117,7 @@ export class JpegSplitter {
   constructor(private readonly maxImageBytes = DEFAULT_MAX_IMAGE_BYTES) {}
 
   push(chunk: Buffer): JpegImage[] {
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    this.append(chunk);
     const images: JpegImage[] = [];
     while (this.step(images));
     this.compact();
@@ -137,7 +140,8 @@ export class JpegSplitter {
     } else if (next === 0xff) {
       this.scan = ff + 1;
     } else if (next === EOI) {
-      images.push({ data: buffer.subarray(this.imageStart, ff + 2), width: this.width, height: this.height });
+      // A copy: the store is reused for the bytes that follow.
+      images.push({ data: Buffer.from(buffer.subarray(this.imageStart, ff + 2)), width: this.width, height: this.height });
       this.imageStart = -1;
       this.scan = ff + 2;
     } else {
@@ -205,9 +209,22 @@ export class JpegSplitter {
     }
     const keepFrom = this.imageStart >= 0 ? this.imageStart : Math.min(this.scan, this.buffer.length);
     if (keepFrom === 0) return;
-    this.buffer = this.buffer.subarray(keepFrom);
+    const kept = this.buffer.length - keepFrom;
+    this.store.copyWithin(0, keepFrom, this.buffer.length);
+    this.buffer = this.store.subarray(0, kept);
     this.scan -= keepFrom;
     if (this.imageStart >= 0) this.imageStart -= keepFrom;
+  }
+
+  private append(chunk: Buffer): void {
+    const length = this.buffer.length;
+    if (length + chunk.length > this.store.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.store.length, length + chunk.length));
+      this.buffer.copy(grown);
+      this.store = grown;
+    }
+    chunk.copy(this.store, length);
+    this.buffer = this.store.subarray(0, length + chunk.length);
   }
 }
 
