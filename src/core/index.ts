@@ -22,3 +22,7 @@ export type { UrlPolicy, UrlPolicyInput } from './urlPolicy';
 export type { TransportOptions } from './execution';
 export type { ServerInfo, InferenceResult } from './inference';
 export type { ModelDescription, RegisteredModels } from './models';
+export type { InferOnStreamOptions, StreamInference } from './streams';
+export { readFrames, resolveSource, listImages } from './frameSources';
+export type { Frame, FrameSourceInput, FrameSourceKind, FrameSourceOptions, ResolvedSource } from './frameSources';
+export { FfmpegError, FfmpegNotFoundError, findFfmpeg } from './ffmpeg';
