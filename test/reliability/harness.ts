@@ -8,7 +8,10 @@ import { collect, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, type Co
 export const MARKER_KEY = 'MARKERKEY-5f3c9a7e1d2b4c6a8f0e';
 /** The key and the part upstream's masking (`MA***0e`) must hide: either in any output is a leak. */
 export const SECRET_FORMS = [MARKER_KEY, MARKER_KEY.slice(2, -2)];
-export const CREDENTIALS = { [SERVER_ID]: { apiKey: MARKER_KEY } };
+/** A fresh object each time: Node-RED keeps the object it is given as its credential cache and edits it. */
+export function credentials(): Record<string, Record<string, string>> {
+  return { [SERVER_ID]: { apiKey: MARKER_KEY } };
+}
 /** Small enough that timeouts cost the suite little, far above the simulator's answer time. */
 export const REQUEST_TIMEOUT_MS = 1000;
 
@@ -45,7 +48,7 @@ export async function loadInferFlow(
   options: { infer?: Record<string, unknown>; server?: Record<string, unknown>; credentials?: Record<string, Record<string, string>> } = {},
 ): Promise<InferFlow> {
   const server = serverNode(url, { requestTimeoutMs: String(REQUEST_TIMEOUT_MS), ...options.server });
-  await helper.load(INFER_NODES(), flowOnTab([server, inferNode(options.infer), { id: 'out', type: 'helper' }], ['infer1']), options.credentials ?? CREDENTIALS);
+  await helper.load(INFER_NODES(), flowOnTab([server, inferNode(options.infer), { id: 'out', type: 'helper' }], ['infer1']), options.credentials ?? credentials());
   return { out: collect('out'), caught: collect('caught'), statuses: collect('statuses') };
 }
 

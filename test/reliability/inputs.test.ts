@@ -13,7 +13,7 @@ import {
   assertRecovers,
   assertRuntimeAlive,
   caughtError,
-  CREDENTIALS,
+  credentials,
   loadInferFlow,
   nodeRedOutputs,
   outcomeOf,
@@ -169,7 +169,7 @@ describe('reliability: bad inputs reach Catch and the node carries on', function
         ],
         ['workflow1'],
       ),
-      CREDENTIALS,
+      credentials(),
     );
     const caught = collect('caught');
     const out = collect('out');

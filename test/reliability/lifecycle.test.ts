@@ -6,9 +6,9 @@ import { createHook } from 'node:async_hooks';
 import { readdirSync, readFileSync } from 'node:fs';
 import { makeImage } from '../fixtures/images';
 import { ffmpegChildren, startMjpegServer, type MjpegServer } from '../fixtures/videos';
-import { activeResources, collect, eventually, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, type FlowNode } from '../nodes/helpers';
+import { activeResources, collect, eventually, flowOnTab, helper, nodeModules, serverNode, type FlowNode } from '../nodes/helpers';
 import { startSimulator, type Simulator } from '../simulator';
-import { CREDENTIALS, inferNode, watchProcess } from './harness';
+import { credentials, inferNode, watchProcess } from './harness';
 
 /** Generous for a loaded 2-core machine; a close that waits on a request or on ffmpeg takes far longer. */
 const MAX_CLOSE_MS = 2_000;
@@ -99,7 +99,7 @@ describe('reliability: redeploy and delete with requests in flight and ffmpeg ru
   });
 
   async function deployBusyFlow(label: string) {
-    await helper.load(nodeModules('roboflow-server', 'roboflow-infer', 'roboflow-stream-source'), cameraToInferFlow(simulator.url, camera.url, label), CREDENTIALS);
+    await helper.load(nodeModules('roboflow-server', 'roboflow-infer', 'roboflow-stream-source'), cameraToInferFlow(simulator.url, camera.url, label), credentials());
     const flow = { out: collect('out'), caught: collect('caught'), frames: collect('frames') };
     await flow.frames.atLeast(3);
     await eventually(() => simulator.requests('/infer/').length >= 1);
@@ -137,7 +137,7 @@ describe('reliability: redeploy and delete with requests in flight and ffmpeg ru
     const flow = await deployBusyFlow('first');
     const [oldFfmpeg] = ffmpegChildren().running;
 
-    const redeployMs = await timed(() => helper.setFlows(cameraToInferFlow(simulator.url, camera.url, 'second'), 'full', CREDENTIALS));
+    const redeployMs = await timed(() => helper.setFlows(cameraToInferFlow(simulator.url, camera.url, 'second'), 'full', credentials()));
     assert.ok(redeployMs < MAX_CLOSE_MS, `redeploying took ${Math.round(redeployMs)} ms`);
     await eventually(() => ffmpegChildren().running.length === 1 && ffmpegChildren().running[0] !== oldFfmpeg);
     assert.equal(flow.caught.messages.length, 0, 'an aborted request is not an error');

@@ -14,7 +14,7 @@ import {
   assertNoSecret,
   assertRecovers,
   caughtError,
-  CREDENTIALS,
+  credentials,
   loadInferFlow,
   MARKER_KEY,
   nodeRedOutputs,
@@ -247,7 +247,7 @@ describe('reliability: security', function () {
   });
 
   it('the key is in the node credentials only, never in the flow', async () => {
-    await loadInferFlow(simulator.url, { credentials: CREDENTIALS });
+    await loadInferFlow(simulator.url, { credentials: credentials() });
     const nodes = helper as unknown as { _redNodes: { getFlows(): unknown; getCredentialDefinition(type: string): unknown } };
     assertNoSecret(JSON.stringify(nodes._redNodes.getFlows()), 'the deployed flow');
     assert.deepEqual(nodes._redNodes.getCredentialDefinition('roboflow-server'), { apiKey: { type: 'password' }, serviceSecret: { type: 'password' } });

@@ -10,7 +10,7 @@ import { collect, eventually, flowOnTab, helper, nodeModules, type Collected } f
 import { assertNoSecret, nodeRedOutputs, serialise, watchProcess } from './harness';
 
 const CAMERA_PASSWORD = 'MARKERPASS-9d41e7c2b5a8';
-const CAMERA_CREDENTIALS = { stream1: { username: 'admin', password: CAMERA_PASSWORD } };
+
 
 interface StreamFlow {
   frames: Collected;
@@ -18,7 +18,7 @@ interface StreamFlow {
   statuses: Collected;
 }
 
-async function loadStream(config: Record<string, unknown>, credentials: Record<string, Record<string, string>> = CAMERA_CREDENTIALS): Promise<StreamFlow> {
+async function loadStream(config: Record<string, unknown>, credentials: Record<string, Record<string, string>> = { stream1: { username: 'admin', password: CAMERA_PASSWORD } }): Promise<StreamFlow> {
   const source = { id: 'stream1', type: 'roboflow-stream-source', startOnDeploy: false, realtime: false, stallTimeout: '10', wires: [['frames']], ...config };
   await helper.load(nodeModules('roboflow-stream-source'), flowOnTab([source, { id: 'frames', type: 'helper' }], ['stream1']), credentials);
   return { frames: collect('frames'), caught: collect('caught'), statuses: collect('statuses') };
