@@ -4,11 +4,11 @@
 import type { ImageInput, ImagesInput, InferenceConfigurationOptions } from '../core';
 import { countByClass, drawPredictions, toAnnotations } from '../core/annotate';
 import { layerConfiguration, messageOptions, parseOptions } from './shared/configuration';
-import { OVERFLOW_POLICIES, type OverflowPolicy } from './shared/flowControl';
 import { imageBytes } from './shared/images';
 import { handleMessages, type WorkContext } from './shared/messages';
-import type { Node, NodeAPI, NodeDef, NodeMessage } from './shared/nodeRed';
-import { evaluateProperty, numberSetting, reviveBuffers, setOptionalProperty } from './shared/properties';
+import { messageSettings, type MessageSettingsDef } from './shared/messageSettings';
+import type { Node, NodeAPI, NodeMessage } from './shared/nodeRed';
+import { evaluateProperty, reviveBuffers, setOptionalProperty } from './shared/properties';
 import { findServer, type RoboflowServer } from './shared/server';
 
 /** The configuration a roboflow-infer node may override (blank = the server's value). */
@@ -28,7 +28,7 @@ export const INFER_NODE_OPTIONS: ReadonlyArray<keyof InferenceConfigurationOptio
   'maxConcurrentRequests',
 ];
 
-interface InferDef extends NodeDef {
+interface InferDef extends MessageSettingsDef {
   server?: string;
   model?: string;
   modelType?: string;
@@ -39,13 +39,7 @@ interface InferDef extends NodeDef {
   annotatedImageProperty?: string;
   originalImageProperty?: string;
   showConfidence?: boolean;
-  maxInFlight?: string | number;
-  overflow?: OverflowPolicy;
-  queueSize?: string | number;
-  errorOutput?: boolean;
 }
-
-const DEFAULT_QUEUE_SIZE = 100;
 
 export default function registerRoboflowInfer(RED: NodeAPI): void {
   function RoboflowInferNode(this: Node, config: InferDef) {
@@ -108,23 +102,7 @@ export default function registerRoboflowInfer(RED: NodeAPI): void {
       return RED._(context.dropped ? 'roboflow-infer.status.doneWithDrops' : 'roboflow-infer.status.done', done);
     }
 
-    const overflow = OVERFLOW_POLICIES.includes(config.overflow as OverflowPolicy) ? (config.overflow as OverflowPolicy) : 'queue';
-    handleMessages(
-      node,
-      {
-        flow: {
-          maxInFlight: numberSetting(config.maxInFlight, 1),
-          overflow,
-          queueSize: numberSetting(config.queueSize, DEFAULT_QUEUE_SIZE),
-        },
-        errorOutput: config.errorOutput === true,
-        text: {
-          busy: (queued) => RED._('roboflow-infer.status.busy', { queued }),
-          dropped: (count) => RED._('roboflow-infer.status.dropped', { count }),
-        },
-      },
-      infer,
-    );
+    handleMessages(node, messageSettings(RED, config), infer);
   }
 
   RED.nodes.registerType('roboflow-infer', RoboflowInferNode as never);

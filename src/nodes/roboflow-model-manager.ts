@@ -2,6 +2,7 @@
 // unload all). Registry actions are v1 only; against a hosted (v0) server the client raises
 // WrongClientModeError, which reaches Catch nodes like every other failure.
 import { handleMessages, type WorkContext } from './shared/messages';
+import { messageSettings } from './shared/messageSettings';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './shared/nodeRed';
 import { findServer } from './shared/server';
 
@@ -50,18 +51,8 @@ export default function registerRoboflowModelManager(RED: NodeAPI): void {
       return RED._(`roboflow-model-manager.status.${action}`, { modelId });
     }
 
-    handleMessages(
-      this,
-      {
-        flow: { maxInFlight: 1, overflow: 'queue', queueSize: 100 },
-        errorOutput: false,
-        text: {
-          busy: (queued) => RED._('roboflow-model-manager.status.busy', { queued }),
-          dropped: (count) => RED._('roboflow-model-manager.status.dropped', { count }),
-        },
-      },
-      manage,
-    );
+    // One message at a time, in order: registry changes must not overtake each other.
+    handleMessages(this, messageSettings(RED, config), manage);
   }
 
   RED.nodes.registerType('roboflow-model-manager', RoboflowModelManagerNode as never);
