@@ -73,7 +73,8 @@ async function runAll(scenarios: Scenario[], options: BenchOptions, rows: Row[])
 }
 
 function publish(rows: Row[], args: Arguments, startedAt: Date, loadBefore: string, suffix = ''): void {
-  const mode = `${args.mode}${args.soakMinutes > 0 ? `, soak ${args.soakMinutes} min` : ''}${suffix}`;
+  const soak = args.soakMinutes > 0 ? `soak ${args.soakMinutes} min` : '';
+  const mode = `${soak && !args.only ? soak : [args.mode, soak].filter(Boolean).join(', ')}${suffix}`;
   const report = markdownReport(rows, {
     ...describeMachine(),
     date: startedAt.toISOString(),
