@@ -2,6 +2,8 @@
 // annotations, per-class counts, and a JPEG with the predictions drawn on it (sharp + one SVG overlay).
 // Roboflow boxes are centre-based (x, y = centre); annotations and SVG are top-left based.
 import sharp from 'sharp';
+import { EncodingError } from './errors';
+import { MAX_INPUT_PIXELS } from './images';
 
 export interface Annotation {
   type: 'rect' | 'circle' | 'polygon';
@@ -442,10 +444,16 @@ export async function drawPredictions(image: Buffer, result: unknown, options: D
   const width = autoOrient ? (metadata.autoOrient?.width ?? metadata.width) : metadata.width;
   const height = autoOrient ? (metadata.autoOrient?.height ?? metadata.height) : metadata.height;
   if (!width || !height) throw new Error('drawPredictions: the image has no dimensions');
+  // Refused from the header: decoding a huge image just to draw boxes could exhaust a small device's memory.
+  if (width * height > MAX_INPUT_PIXELS) {
+    throw new EncodingError(
+      `Cannot draw on a ${width}x${height} image (${Math.round((width * height) / 1e6)} megapixels); the limit is ${MAX_INPUT_PIXELS / 1e6} megapixels.`,
+    );
+  }
   const single = firstResult(result);
   const parsed: ParsedResult = single ? parseResult(single) : { detections: [], captions: [] };
   const overlay = Buffer.from(buildOverlay(parsed, width, height, options));
-  return sharp(image, { autoOrient })
+  return sharp(image, { autoOrient, limitInputPixels: MAX_INPUT_PIXELS })
     .composite([{ input: overlay, left: 0, top: 0 }])
     .jpeg({ quality: options.quality ?? 85 })
     .toBuffer();

@@ -110,6 +110,20 @@ describe('reliability: bad inputs reach Catch and the node carries on', function
     await assertRecovers(flow, image);
   });
 
+  it('a 50-megapixel image to draw on: refused from its header, without decoding it', async () => {
+    const huge = await sharp({ create: { ...FIFTY_MEGAPIXELS, channels: 3, background: { r: 90, g: 90, b: 90 } } }).jpeg().toBuffer();
+    const flow = await loadInferFlow(simulator.url, { infer: { annotatedImageProperty: 'annotated' } });
+    await assertRecovers(flow, image);
+    // The server's answer is canned: only the node's own handling of the image is measured.
+    simulator.inject({ route: '/infer/*', status: 200, body: { predictions: [], image: FIFTY_MEGAPIXELS } });
+    const rssBefore = process.memoryUsage().rss;
+    const message = await caughtError(flow, { payload: huge, topic: 'huge image' });
+    const growth = process.memoryUsage().rss - rssBefore;
+    assert.equal(message, 'EncodingError: Cannot draw on a 10000x5000 image (50 megapixels); the limit is 40 megapixels.');
+    assert.ok(growth < MAX_RSS_GROWTH_BYTES, `RSS grew by ${Math.round(growth / 1e6)} MB`);
+    await assertRecovers(flow, image);
+  });
+
   it('a 10,000-element batch with one bad element: refused before any request', async () => {
     const batch: unknown[] = Array.from({ length: 10_000 }, () => image);
     batch[9_999] = 42;
