@@ -108,9 +108,16 @@ export default function registerRoboflowInfer(RED: NodeAPI): void {
   RED.nodes.registerType('roboflow-infer', RoboflowInferNode as never);
 }
 
-/** Predictions, or only the drawn image (v0 `format=image`); anything else is not the server's answer to an inference. */
+/**
+ * Predictions, only the drawn image (v0 `format=image`), or a stub model's placeholder (version 0);
+ * anything else is not the server's answer to an inference.
+ */
 function isInferenceResult(result: unknown): boolean {
-  return typeof result === 'object' && result !== null && ('predictions' in result || 'visualization' in result);
+  return (
+    typeof result === 'object' &&
+    result !== null &&
+    ('predictions' in result || 'visualization' in result || 'is_stub' in result)
+  );
 }
 
 function inferenceIdOf(result: unknown): string | undefined {

@@ -100,6 +100,16 @@ describe('roboflow-infer', function () {
     assert.ok(msg.annotated.every((jpeg: Buffer) => Buffer.isBuffer(jpeg)));
   });
 
+  it("passes a stub model's placeholder answer through as a result, not an error", async () => {
+    await helper.load(NODES(), flow(simulator.url, { model: 'shapes/0' }), credentials());
+    const out = collect('out');
+    helper.getNode('infer1').receive({ payload: await standardImage() });
+    const [msg] = await out.atLeast(1);
+    assert.equal(msg.payload.is_stub, true);
+    assert.deepEqual(msg.counts, {});
+    assert.deepEqual(msg.annotations, []);
+  });
+
   it('draws an annotated JPEG of the input size with pixels changed inside the predicted boxes', async () => {
     await helper.load(NODES(), flow(simulator.url, { annotatedImageProperty: 'annotated' }), credentials());
     const out = collect('out');
