@@ -55,8 +55,11 @@ async function importExample(page: Page, example: string): Promise<void> {
   const examples = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
   await examples.locator('.red-ui-treeList-label', { hasText: PACKAGE_NAME }).click();
   await examples.locator('.red-ui-treeList-label', { hasText: new RegExp(`^${example}$`) }).click();
+  const before = await page.evaluate(() => window.RED.nodes.filterNodes({}).length);
   await page.locator('#red-ui-clipboard-dialog-ok').click();
   await page.locator('#red-ui-clipboard-dialog-ok').waitFor({ state: 'hidden' });
+  // The dialog fetches the example before it imports it.
+  await page.waitForFunction((count) => window.RED.nodes.filterNodes({}).length > count, before);
   // Imported nodes hang on the pointer until a click drops them, as for a user.
   if (await page.evaluate(() => window.RED.view.state() === window.RED.state.IMPORT_DRAGGING)) {
     await page.mouse.move(500, 300);
