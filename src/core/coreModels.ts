@@ -2,8 +2,10 @@
 // (upstream's client methods of the same names, §1.8.4-1.8.12 of the protocol reference).
 import { deprecate } from 'node:util';
 import sharp from 'sharp';
-import type { CallOptions, EncodedImage, ImageInput, ImagesInput, RequestContext, WireImage } from './context';
-import { FeatureDeprecatedError, HTTPCallErrorError, InvalidParameterError, WrongClientModeError } from './errors';
+import type { CallOptions, ImageInput, ImagesInput, RequestContext, WireImage } from './context';
+import { FeatureDeprecatedError, HTTPCallErrorError, InvalidParameterError } from './errors';
+import { toWireImage, unwrapSingle } from './execution';
+import { assertApiV1 } from './models';
 
 /** A JSON object as the server sent it. */
 export type JsonObject = Record<string, unknown>;
@@ -82,11 +84,8 @@ export interface SamBoxPrompt {
   points?: { x: number; y: number; positive: boolean }[];
 }
 
-export interface Sam2Options {
-  prompts?: SamBoxPrompt[];
+export interface Sam2Options extends Sam3VisualOptions {
   sam2VersionId?: 'hiera_large' | 'hiera_small' | 'hiera_tiny' | 'hiera_b_plus' | string;
-  multimaskOutput?: boolean;
-  maskInputFormat?: string;
 }
 
 export interface Sam3ConceptPrompt extends JsonObject {
@@ -138,6 +137,9 @@ const OCR_PATHS: Record<OcrModel, string> = {
 
 const CLIP_INPUT_TYPES: readonly ClipInputType[] = ['image', 'text'];
 
+/** Routes that take one image per request (upstream forces batch size 1, or the server accepts no more). */
+const ONE_IMAGE_PER_REQUEST = 1;
+
 /** Servers from 1.2.8 on answer the gaze route with 410 Gone. */
 const GAZE_REMOVED_STATUS = 410;
 
@@ -156,9 +158,13 @@ export async function getClipImageEmbeddings(
   clipVersion?: string,
   call?: CallOptions,
 ): Promise<OneOrMany<ClipEmbeddingResult>> {
-  const responses = (await postModelImages(context, '/clip/embed_image', input, optional('clip_version_id', clipVersion), {
-    signal: call?.signal,
-  })) as ClipEmbeddingResult[];
+  const responses = await postModelImages<ClipEmbeddingResult>(
+    context,
+    '/clip/embed_image',
+    input,
+    optional('clip_version_id', clipVersion),
+    call,
+  );
   return unwrapSingle(responses.flatMap(splitClipEmbeddings));
 }
 
@@ -206,14 +212,15 @@ export async function getPerceptionEncoderImageEmbeddings(
   version?: string,
   call?: CallOptions,
 ): Promise<OneOrMany<ClipEmbeddingResult>> {
-  const responses = await postModelImages(
-    context,
-    '/perception_encoder/embed_image',
-    input,
-    optional('perception_encoder_version_id', version),
-    { signal: call?.signal },
+  return unwrapSingle(
+    await postModelImages<ClipEmbeddingResult>(
+      context,
+      '/perception_encoder/embed_image',
+      input,
+      optional('perception_encoder_version_id', version),
+      call,
+    ),
   );
-  return unwrapSingle(responses as ClipEmbeddingResult[]);
 }
 
 export async function getPerceptionEncoderTextEmbeddings(
@@ -247,11 +254,9 @@ export async function ocrImage(
     ...optional('generate_bounding_boxes', generateBoundingBoxes),
     ...optional('language_codes', languageCodes),
   };
-  const responses = await postModelImages(context, OCR_PATHS[modelName as OcrModel], input, payload, {
-    batchSize: 1,
-    signal: call?.signal,
-  });
-  return unwrapSingle(responses as OcrResult[]);
+  return unwrapSingle(
+    await postModelImages<OcrResult>(context, OCR_PATHS[modelName as OcrModel], input, payload, call, ONE_IMAGE_PER_REQUEST),
+  );
 }
 
 // ---- gaze, CogVLM (removed upstream) -----------------------------------------------------
@@ -261,9 +266,9 @@ export async function ocrImage(
  * it; we send the historical request and explain a newer server's 410.
  */
 export async function detectGazes(context: RequestContext, input: ImagesInput, call?: CallOptions): Promise<JsonObject[]> {
-  if (context.mode !== 'v1') throw new WrongClientModeError('Use client mode `v1` to run this operation.');
+  assertApiV1(context);
   try {
-    return (await postModelImages(context, '/gaze/gaze_detection', input, {}, { signal: call?.signal })) as JsonObject[];
+    return await postModelImages<JsonObject>(context, '/gaze/gaze_detection', input, {}, call);
   } catch (error) {
     if (error instanceof HTTPCallErrorError && error.statusCode === GAZE_REMOVED_STATUS) {
       throw new FeatureDeprecatedError(
@@ -303,8 +308,7 @@ export async function inferLmm(
     ...optional('enable_thinking', enableThinking),
   };
   const path = modelIdInPath ? `/infer/lmm/${encodeModelIdPath(modelId)}` : '/infer/lmm';
-  const responses = await postModelImages(context, path, input, payload, { signal: call?.signal });
-  return unwrapSingle(responses as JsonObject[]);
+  return unwrapSingle(await postModelImages<JsonObject>(context, path, input, payload, call));
 }
 
 export async function depthEstimation(
@@ -316,14 +320,9 @@ export async function depthEstimation(
   const { modelId = 'depth-anything-v3/small', modelIdInPath = false, depthMapFormat = 'json' } = options;
   if (depthMapFormat === 'json') warnDepthJsonDeprecated();
   const path = modelIdInPath ? `/infer/depth-estimation/${encodeModelIdPath(modelId)}` : '/infer/depth-estimation';
-  const responses = await postModelImages(
-    context,
-    path,
-    input,
-    { model_id: modelId, depth_map_format: depthMapFormat },
-    { signal: call?.signal },
-  );
-  return unwrapSingle(await Promise.all((responses as DepthEstimationResult[]).map(decodeDepthResult)));
+  const payload = { model_id: modelId, depth_map_format: depthMapFormat };
+  const responses = await postModelImages<DepthEstimationResult>(context, path, input, payload, call);
+  return unwrapSingle(await Promise.all(responses.map(decodeDepthResult)));
 }
 
 /** Decodes a base64 PNG depth map (8- or 16-bit greyscale) to values in [0, 1]. */
@@ -353,19 +352,10 @@ export async function sam2SegmentImage(
   options: Sam2Options = {},
   call?: CallOptions,
 ): Promise<OneOrMany<JsonObject>> {
-  const { prompts, sam2VersionId = 'hiera_tiny', multimaskOutput = true, maskInputFormat = 'json' } = options;
-  const payload = {
-    sam2_version_id: sam2VersionId,
-    multimask_output: multimaskOutput,
-    format: maskInputFormat,
-    ...(prompts === undefined ? {} : { prompts: { prompts } }),
-  };
-  // The segment routes take one image per request.
-  const responses = await postModelImages(context, '/sam2/segment_image', input, payload, {
-    batchSize: 1,
-    signal: call?.signal,
-  });
-  return unwrapSingle(responses as JsonObject[]);
+  const payload = { sam2_version_id: options.sam2VersionId ?? 'hiera_tiny', ...visualPromptPayload(options) };
+  return unwrapSingle(
+    await postModelImages<JsonObject>(context, '/sam2/segment_image', input, payload, call, ONE_IMAGE_PER_REQUEST),
+  );
 }
 
 export async function sam3ConceptSegment(
@@ -383,11 +373,9 @@ export async function sam3ConceptSegment(
     format,
     ...optional('nms_iou_threshold', nmsIouThreshold),
   };
-  const responses = await postModelImages(context, '/sam3/concept_segment', input, payload, {
-    batchSize: 1,
-    signal: call?.signal,
-  });
-  return unwrapSingle(responses as JsonObject[]);
+  return unwrapSingle(
+    await postModelImages<JsonObject>(context, '/sam3/concept_segment', input, payload, call, ONE_IMAGE_PER_REQUEST),
+  );
 }
 
 export async function sam3VisualSegment(
@@ -396,17 +384,16 @@ export async function sam3VisualSegment(
   options: Sam3VisualOptions = {},
   call?: CallOptions,
 ): Promise<OneOrMany<JsonObject>> {
-  const { prompts, multimaskOutput = true, maskInputFormat = 'json' } = options;
-  const payload = {
-    multimask_output: multimaskOutput,
-    format: maskInputFormat,
-    ...(prompts === undefined ? {} : { prompts: { prompts } }),
-  };
-  const responses = await postModelImages(context, '/sam3/visual_segment', input, payload, {
-    batchSize: 1,
-    signal: call?.signal,
-  });
-  return unwrapSingle(responses as JsonObject[]);
+  return unwrapSingle(
+    await postModelImages<JsonObject>(
+      context,
+      '/sam3/visual_segment',
+      input,
+      visualPromptPayload(options),
+      call,
+      ONE_IMAGE_PER_REQUEST,
+    ),
+  );
 }
 
 export async function sam3EmbedImage(
@@ -415,10 +402,9 @@ export async function sam3EmbedImage(
   options: Sam3EmbedOptions = {},
   call?: CallOptions,
 ): Promise<OneOrMany<JsonObject>> {
-  const responses = await postModelImages(context, '/sam3/embed_image', input, optional('image_id', options.imageId), {
-    signal: call?.signal,
-  });
-  return unwrapSingle(responses as JsonObject[]);
+  return unwrapSingle(
+    await postModelImages<JsonObject>(context, '/sam3/embed_image', input, optional('image_id', options.imageId), call),
+  );
 }
 
 /** Returns the first response only, as upstream. */
@@ -446,8 +432,8 @@ export async function sam33dInfer(
     with_texture_baking: withTextureBaking,
     use_distillations: useDistillations,
   };
-  const [first] = await postModelImages(context, '/sam3_3d/infer', input, payload, { batchSize: 1, signal: call?.signal });
-  return first as JsonObject;
+  const [first] = await postModelImages<JsonObject>(context, '/sam3_3d/infer', input, payload, call, ONE_IMAGE_PER_REQUEST);
+  return first;
 }
 
 // ---- YOLO-World ------------------------------------------------------------------------------
@@ -465,11 +451,7 @@ export async function inferFromYoloWorld(
     ...optional('yolo_world_version_id', options.modelVersion),
     ...optional('confidence', options.confidence),
   };
-  const responses = await postModelImages(context, '/yolo_world/infer', input, payload, {
-    batchSize: 1,
-    signal: call?.signal,
-  });
-  return responses as JsonObject[];
+  return postModelImages<JsonObject>(context, '/yolo_world/infer', input, payload, call, ONE_IMAGE_PER_REQUEST);
 }
 
 // ---- shared ------------------------------------------------------------------------------------
@@ -478,19 +460,33 @@ export async function inferFromYoloWorld(
  * Upstream's `_post_images`: images loaded as given (never downsized), the key in the body (v1) or
  * the query (v0), the model-call retry policy.
  */
-async function postModelImages(
+async function postModelImages<T>(
   context: RequestContext,
   path: string,
   input: ImagesInput,
   payload: JsonObject,
-  options: { batchSize?: number; signal?: AbortSignal },
-): Promise<unknown[]> {
-  const images = await context.loadImages(input, { signal: options.signal });
-  return context.postImages(path, images, { ...context.modelKeyPayload(), ...payload }, {
-    ...options,
+  call: CallOptions | undefined,
+  batchSize?: number,
+): Promise<T[]> {
+  const signal = call?.signal;
+  const images = await context.loadImages(input, { signal });
+  const responses = await context.postImages(path, images, { ...context.modelKeyPayload(), ...payload }, {
+    batchSize,
     query: context.modelKeyQuery(),
     retry: 'inference',
+    signal,
   });
+  return responses as T[];
+}
+
+/** The prompt fields SAM2 and SAM3's visual segmentation share, in upstream's order. */
+function visualPromptPayload(options: Sam3VisualOptions): JsonObject {
+  const { prompts, multimaskOutput = true, maskInputFormat = 'json' } = options;
+  return {
+    multimask_output: multimaskOutput,
+    format: maskInputFormat,
+    ...(prompts === undefined ? {} : { prompts: { prompts } }),
+  };
 }
 
 /** One JSON POST to a core-model route; upstream does not retry these (text embeddings, compare). */
@@ -515,7 +511,7 @@ function splitClipEmbeddings(response: ClipEmbeddingResult): ClipEmbeddingResult
 async function loadOneImage(context: RequestContext, input: ImagesInput, signal?: AbortSignal): Promise<WireImage> {
   const images = await context.loadImages(input, { signal });
   if (images.length !== 1) throw new InvalidParameterError(`Expected one image, got ${images.length}.`);
-  return toWire(images[0]);
+  return toWireImage(images[0]);
 }
 
 async function loadImagePrompt(
@@ -523,7 +519,7 @@ async function loadImagePrompt(
   prompt: ClipCompareRequest['prompt'],
   signal?: AbortSignal,
 ): Promise<WireImage | WireImage[] | Record<string, WireImage>> {
-  if (Array.isArray(prompt)) return (await context.loadImages(prompt, { signal })).map(toWire);
+  if (Array.isArray(prompt)) return (await context.loadImages(prompt, { signal })).map(toWireImage);
   if (isNamedPrompts(prompt)) {
     const entries = await Promise.all(
       Object.entries(prompt).map(async ([name, image]) => [name, await loadOneImage(context, image, signal)] as const),
@@ -541,20 +537,12 @@ function isNamedPrompts(prompt: ClipCompareRequest['prompt']): prompt is NamedCl
   return !isBase64Image && !isRawPixels;
 }
 
-function toWire(image: EncodedImage): WireImage {
-  return { type: 'base64', value: image.base64 };
-}
-
 /** `{ [key]: value }`, or nothing when the value is unset (upstream drops `None`). */
-function optional(key: string, value: unknown): JsonObject {
+export function optional(key: string, value: unknown): JsonObject {
   return value === undefined || value === null ? {} : { [key]: value };
 }
 
 /** Model ids in paths keep their slashes (`/infer/lmm/moondream2/moondream2_2b_jul24`). */
 function encodeModelIdPath(modelId: string): string {
   return modelId.split('/').map(encodeURIComponent).join('/');
-}
-
-function unwrapSingle<T>(results: T[]): OneOrMany<T> {
-  return results.length === 1 ? results[0] : results;
 }

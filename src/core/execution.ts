@@ -349,6 +349,11 @@ export function makeBatches<T>(items: readonly T[], batchSize: number): T[][] {
   return batches;
 }
 
+/** Upstream's `unwrap_single_element_list`: the bare element when there is exactly one. */
+export function unwrapSingle<T>(results: T[]): T | T[] {
+  return results.length === 1 ? results[0] : results;
+}
+
 export function toWireImage(image: EncodedImage): WireImage {
   return { type: 'base64', value: image.base64 };
 }

@@ -20,6 +20,7 @@ import {
   ModelNotSelectedError,
   ModelTaskTypeNotSupportedError,
 } from './errors';
+import { unwrapSingle } from './execution';
 import { rescalePrediction, validateImagesInput } from './images';
 import { assertApiV1, describeModelCached, forgetDescription, type ModelDescription } from './models';
 
@@ -172,9 +173,4 @@ function transcodeVisualization(result: InferenceResult, configuration: Inferenc
     return result;
   }
   return { ...result, visualization: Buffer.from(result.visualization, 'base64') };
-}
-
-/** Upstream's `unwrap_single_element_list`. */
-function unwrapSingle<T>(results: T[]): T | T[] {
-  return results.length === 1 ? results[0] : results;
 }

@@ -5,8 +5,9 @@ import { join, resolve } from 'node:path';
 import { deprecate } from 'node:util';
 import type { VisualisationResponseFormat } from './configuration';
 import type { CallOptions, ImagesInput, RequestContext, WireImage } from './context';
-import type { JsonObject } from './coreModels';
+import { optional, type JsonObject } from './coreModels';
 import { HTTPClientError, InvalidParameterError } from './errors';
+import { toWireImage } from './execution';
 
 /** A workflow image input: one image or nested batches of them. */
 export type NestedWireImages = WireImage | NestedWireImages[];
@@ -105,7 +106,7 @@ export async function describeWorkflowInterface(
         json: {
           ...context.legacyKeyPayload(),
           use_cache: target.useCache ?? true,
-          ...(target.workflowVersionId === undefined ? {} : { workflow_version_id: target.workflowVersionId }),
+          ...optional('workflow_version_id', target.workflowVersionId),
         },
       }
     : { path: '/workflows/describe_interface', json: { ...context.legacyKeyPayload(), specification: target.specification } };
@@ -125,7 +126,7 @@ export async function listWorkflowBlocks(
     json: {
       ...context.legacyKeyPayload(),
       dynamic_blocks_definitions: dynamicBlocksDefinitions,
-      ...(executionEngineVersion === undefined ? {} : { execution_engine_version: executionEngineVersion }),
+      ...optional('execution_engine_version', executionEngineVersion),
     },
     retry: 'none',
     signal: call?.signal,
@@ -203,7 +204,7 @@ async function loadWorkflowImages(
   const entries = await Promise.all(
     Object.entries(images).map(async ([name, input]) => {
       const loaded = (await context.loadImages(input, { signal })).values();
-      return [name, nestLike(input, () => ({ type: 'base64', value: loaded.next().value!.base64 }))] as const;
+      return [name, nestLike(input, () => toWireImage(loaded.next().value!))] as const;
     }),
   );
   return Object.fromEntries(entries);
