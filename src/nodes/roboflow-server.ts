@@ -2,7 +2,7 @@
 // that every node using this server shares, closes it on redeploy, and serves the editor's
 // Test connection button and model picker through admin endpoints that never return the key.
 import { InferenceConfiguration, InferenceHTTPClient, redactSecret } from '../core';
-import { STRICT_URL_POLICY, type UrlPolicyInput } from '../core/urlPolicy';
+import { STRICT_URL_POLICY, type UrlPolicy, type UrlPolicyInput } from '../core/urlPolicy';
 import { layerConfiguration, parseOptions } from './shared/configuration';
 import type { AdminRequest, AdminResponse, NodeAPI, NodeDef } from './shared/nodeRed';
 import { resolveSecret, SERVER_NODE_TYPE, type RoboflowServer } from './shared/server';
@@ -24,6 +24,9 @@ interface ServerDef extends NodeDef {
   allowHostsWithoutFqdn?: boolean;
   allowedHosts?: string;
   deniedHosts?: string;
+  /** Blank = the preset's cap. */
+  maxDownloadMb?: string | number;
+  downloadTimeoutSeconds?: string | number;
   fileBaseDir?: string;
 }
 
@@ -31,19 +34,33 @@ function hostList(value: string | undefined): string[] {
   return (value ?? '').split(/[\s,]+/).filter(Boolean);
 }
 
+/** A positive number from an editor field, else undefined (blank or invalid: keep the preset's value). */
+function positive(value: string | number | undefined): number | undefined {
+  const number = Number(value);
+  return value === '' || value === undefined || !Number.isFinite(number) || number <= 0 ? undefined : number;
+}
+
+function downloadCaps(config: ServerDef): Partial<UrlPolicy> {
+  const megabytes = positive(config.maxDownloadMb);
+  const seconds = positive(config.downloadTimeoutSeconds);
+  return {
+    ...(megabytes === undefined ? {} : { maxDownloadBytes: Math.round(megabytes * 1024 * 1024) }),
+    ...(seconds === undefined ? {} : { downloadTimeoutMs: Math.round(seconds * 1000) }),
+  };
+}
+
 function urlPolicyFrom(config: ServerDef): UrlPolicyInput {
-  const lists = { allowedHosts: hostList(config.allowedHosts), deniedHosts: hostList(config.deniedHosts) };
+  const overrides = { allowedHosts: hostList(config.allowedHosts), deniedHosts: hostList(config.deniedHosts), ...downloadCaps(config) };
   if (config.urlPolicy === 'custom') {
     return {
       allowUrlInput: config.allowUrlInput !== false,
       allowNonHttps: config.allowNonHttps !== false,
       allowNonGlobalAddresses: config.allowNonGlobalAddresses !== false,
       allowHostsWithoutFqdn: config.allowHostsWithoutFqdn !== false,
-      ...lists,
+      ...overrides,
     };
   }
-  if (lists.allowedHosts.length === 0 && lists.deniedHosts.length === 0) return config.urlPolicy ?? 'permissive';
-  return { ...(config.urlPolicy === 'strict' ? STRICT_URL_POLICY : {}), ...lists };
+  return { ...(config.urlPolicy === 'strict' ? STRICT_URL_POLICY : {}), ...overrides };
 }
 
 type Writable<T> = { -readonly [Key in keyof T]: T[Key] };
