@@ -6,18 +6,12 @@ import { resolveModelAlias } from './aliases';
 import { InferenceConfiguration } from './configuration';
 import type { CallOptions, ClientMode, RequestContext } from './context';
 import * as coreModels from './coreModels';
-import { Transport, wrapError, type TransportOptions } from './execution';
+import { Transport, wrapError, type ContextState, type TransportOptions } from './execution';
 import * as inference from './inference';
 import * as models from './models';
 import * as pipelines from './pipelines';
 import * as streams from './streams';
 import * as workflows from './workflows';
-
-interface ClientState {
-  configuration: InferenceConfiguration;
-  mode: ClientMode;
-  selectedModel: string | undefined;
-}
 
 /** The arguments of a family function after its RequestContext. */
 type Rest<F> = F extends (context: RequestContext, ...rest: infer R) => unknown ? R : never;
@@ -43,8 +37,8 @@ export function determineClientMode(apiUrl: string): ClientMode {
 export class InferenceHTTPClient {
   readonly apiUrl: string;
   private readonly transport: Transport;
-  private readonly base: ClientState;
-  private readonly scopes = new AsyncLocalStorage<ClientState>();
+  private readonly base: ContextState;
+  private readonly scopes = new AsyncLocalStorage<ContextState>();
 
   constructor(apiUrl: string, apiKey?: string, options: TransportOptions = {}) {
     // Unlike upstream, a trailing slash does not turn every path into '//'.
@@ -64,7 +58,7 @@ export class InferenceHTTPClient {
   // ---- state -------------------------------------------------------------------------------
 
   /** The state in effect here: the innermost `useX` scope of this async context, or the client's own. */
-  private get state(): ClientState {
+  private get state(): ContextState {
     return this.scopes.getStore() ?? this.base;
   }
 
@@ -105,7 +99,7 @@ export class InferenceHTTPClient {
    * Runs `fn` with the given state; the state outside is untouched, so concurrent scopes
    * cannot see each other's changes, and nothing needs restoring when `fn` settles or throws.
    */
-  private scoped<T>(patch: Partial<ClientState>, fn: () => T | Promise<T>): Promise<T> {
+  private scoped<T>(patch: Partial<ContextState>, fn: () => T | Promise<T>): Promise<T> {
     return this.scopes.run({ ...this.state, ...patch }, async () => fn());
   }
 
@@ -130,9 +124,9 @@ export class InferenceHTTPClient {
     return this.transport.close();
   }
 
+  /** A snapshot: a later selectModel or configure does not change a call already running. */
   private context(): RequestContext {
-    const { configuration, mode, selectedModel } = this.state;
-    return this.transport.context({ configuration, mode, selectedModel });
+    return this.transport.context(this.state);
   }
 
   private async call<F extends (context: RequestContext, ...rest: never[]) => unknown>(

@@ -3,6 +3,7 @@
 // Each family is a set of functions taking a RequestContext first, so the families never
 // touch the client's mutable state and scoped overrides (useModel, useApiV0, ...) stay isolated.
 import type { InferenceConfiguration } from './configuration';
+import type { ModelDescription } from './models';
 
 export type ClientMode = 'v0' | 'v1';
 
@@ -89,6 +90,11 @@ export interface RequestContext {
   readonly mode: ClientMode;
   readonly configuration: InferenceConfiguration;
   readonly selectedModel: string | undefined;
+  /**
+   * De-aliased model id -> its registry description, shared by every call of one client so v1
+   * infer does not ask the registry every frame; entries go when a model is unloaded or reported missing.
+   */
+  readonly modelDescriptions: Map<string, Promise<ModelDescription>>;
 
   /**
    * Sends one request on the client's connection pool, with the Authorization header per the

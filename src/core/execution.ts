@@ -22,6 +22,7 @@ import { loadImages } from './images';
 import type { ModelDescription } from './models';
 import { policyLookup, resolveUrlPolicy, type UrlPolicy, type UrlPolicyInput } from './urlPolicy';
 
+/** The client state a RequestContext snapshots. */
 export interface ContextState {
   configuration: InferenceConfiguration;
   mode: ClientMode;
@@ -80,7 +81,6 @@ export class Transport {
   readonly apiKey: string | undefined;
   readonly urlPolicy: UrlPolicy;
   readonly fileBaseDir: string | undefined;
-  /** De-aliased model id -> its registry description, so v1 infer does not ask the registry every frame. */
   readonly modelDescriptions = new Map<string, Promise<ModelDescription>>();
   private readonly basePath: string;
   private readonly pool: Pool;

@@ -3,7 +3,6 @@
 import { resolveModelAlias } from './aliases';
 import type { CallOptions, RequestContext } from './context';
 import { HTTPClientError, ModelNotInitializedError, WrongClientModeError } from './errors';
-import { TransportContext } from './execution';
 
 export interface ModelDescription {
   modelId: string;
@@ -88,7 +87,7 @@ export async function unloadModel(context: RequestContext, modelId: string, opti
 
 export async function unloadAllModels(context: RequestContext, options: CallOptions = {}): Promise<RegisteredModels> {
   assertApiV1(context);
-  if (context instanceof TransportContext) context.modelDescriptions.clear();
+  context.modelDescriptions.clear();
   const response = await context.send({ method: 'POST', path: '/model/clear', signal: options.signal });
   return toRegisteredModels(response.json());
 }
@@ -122,7 +121,6 @@ export async function getModelDescription(
  * unloaded or an inference reports it missing; concurrent first calls share one registry query.
  */
 export function describeModelCached(context: RequestContext, resolvedModelId: string, options: CallOptions = {}): Promise<ModelDescription> {
-  if (!(context instanceof TransportContext)) return getModelDescription(context, resolvedModelId, true, options);
   const cache = context.modelDescriptions;
   const cached = cache.get(resolvedModelId);
   if (cached) return cached;
@@ -136,7 +134,7 @@ export function describeModelCached(context: RequestContext, resolvedModelId: st
 }
 
 export function forgetDescription(context: RequestContext, resolvedModelId: string): void {
-  if (context instanceof TransportContext) context.modelDescriptions.delete(resolvedModelId);
+  context.modelDescriptions.delete(resolvedModelId);
 }
 
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
