@@ -52,6 +52,22 @@ export async function loadInferFlow(
   return { out: collect('out'), caught: collect('caught'), statuses: collect('statuses') };
 }
 
+/** A one-step workflow: object detection with shapes/1 on the `image` input. */
+export const VALID_SPECIFICATION = {
+  version: '1.0',
+  inputs: [{ type: 'WorkflowImage', name: 'image' }],
+  steps: [{ type: 'roboflow_core/roboflow_object_detection_model@v2', name: 'detection', images: '$inputs.image', model_id: 'shapes/1' }],
+  outputs: [{ type: 'JsonField', name: 'predictions', selector: '$steps.detection.predictions' }],
+};
+
+/** Deploys server + workflow node ('workflow1', specification from msg.specification, image from msg.payload). */
+export async function loadWorkflowFlow(url: string): Promise<{ out: Collected; caught: Collected }> {
+  const workflow = { id: 'workflow1', type: 'roboflow-workflow', server: SERVER_ID, source: 'specification', specificationType: 'msg', specification: 'specification', imageInputs: 'image=payload', wires: [['out']] };
+  const server = serverNode(url, { requestTimeoutMs: String(REQUEST_TIMEOUT_MS) });
+  await helper.load(nodeModules('roboflow-server', 'roboflow-workflow'), flowOnTab([server, workflow, { id: 'out', type: 'helper' }], ['workflow1']), credentials());
+  return { out: collect('out'), caught: collect('caught') };
+}
+
 /** Sends one message to the infer node and waits for its outcome: the output or the Catch message. */
 export async function outcomeOf(flow: InferFlow, msg: Record<string, unknown>): Promise<{ output?: Record<string, any>; caught?: Record<string, any> }> {
   const outputs = flow.out.messages.length;

@@ -6,18 +6,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { makeImage, standardImage } from '../fixtures/images';
-import { collect, flowOnTab, helper, nodeModules, SERVER_ID, serverNode } from '../nodes/helpers';
+import { helper } from '../nodes/helpers';
 import { startSimulator, type Simulator } from '../simulator';
 import {
   assertNoSecret,
   assertRecovers,
   assertRuntimeAlive,
   caughtError,
-  credentials,
   loadInferFlow,
   nodeRedOutputs,
   outcomeOf,
   serialise,
+  loadWorkflowFlow,
+  VALID_SPECIFICATION,
   watchProcess,
   type InferFlow,
 } from './harness';
@@ -173,20 +174,7 @@ describe('reliability: bad inputs reach Catch and the node carries on', function
   });
 
   it('a malformed workflow specification', async () => {
-    await helper.load(
-      nodeModules('roboflow-server', 'roboflow-workflow'),
-      flowOnTab(
-        [
-          serverNode(simulator.url, { requestTimeoutMs: '1000' }),
-          { id: 'workflow1', type: 'roboflow-workflow', server: SERVER_ID, source: 'specification', specificationType: 'msg', specification: 'specification', imageInputs: 'image=payload', wires: [['out']] },
-          { id: 'out', type: 'helper' },
-        ],
-        ['workflow1'],
-      ),
-      credentials(),
-    );
-    const caught = collect('caught');
-    const out = collect('out');
+    const { caught, out } = await loadWorkflowFlow(simulator.url);
     const malformed = { version: '1.0', inputs: 'image', steps: {}, outputs: null };
     helper.getNode('workflow1').receive({ payload: image, specification: malformed, topic: 'wf' });
     const [failure] = await caught.atLeast(1);
@@ -201,14 +189,6 @@ describe('reliability: bad inputs reach Catch and the node carries on', function
     await assertRuntimeAlive(simulator.url);
   });
 });
-
-/** A one-step workflow: object detection with shapes/1 on the `image` input. */
-const VALID_SPECIFICATION = {
-  version: '1.0',
-  inputs: [{ type: 'WorkflowImage', name: 'image' }],
-  steps: [{ type: 'roboflow_core/roboflow_object_detection_model@v2', name: 'detection', images: '$inputs.image', model_id: 'shapes/1' }],
-  outputs: [{ type: 'JsonField', name: 'predictions', selector: '$steps.detection.predictions' }],
-};
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

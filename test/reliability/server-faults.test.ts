@@ -11,11 +11,13 @@ import {
   assertRuntimeAlive,
   caughtError,
   loadInferFlow,
+  loadWorkflowFlow,
   MARKER_KEY,
   nodeRedOutputs,
   REQUEST_TIMEOUT_MS,
   RestartableSimulator,
   serialise,
+  VALID_SPECIFICATION,
   watchProcess,
   type InferFlow,
 } from './harness';
@@ -148,6 +150,25 @@ describe('reliability: server faults reach Catch and the infer node recovers', f
     const message = await caughtError(flow, { payload: image, topic: 'huge' });
     assert.equal(message, "Error: The server's answer is not an inference result (no predictions)");
     await assertRecovers(flow, image);
+    await assertRuntimeAlive(simulator.url);
+  });
+
+  it('503 storm on a workflow: upstream\'s workflow retry policy, then a clear error', async () => {
+    const flow = await loadWorkflowFlow(simulator.url);
+    simulator.inject({ route: '/workflows/run', status: 503, count: Infinity });
+    helper.getNode('workflow1').receive({ payload: image, specification: VALID_SPECIFICATION, topic: 'workflow storm' });
+    const [failure] = await flow.caught.atLeast(1);
+    assert.equal(failure.topic, 'workflow storm');
+    assert.equal(
+      failure.error.message,
+      'HTTPCallErrorError: HTTP 503: Original request failed and retry did not succeed. Status code shows the response of the last request executed.',
+    );
+    assert.equal(simulator.requests('/workflows/run').length, 3);
+
+    simulator.clearFaults();
+    helper.getNode('workflow1').receive({ payload: image, specification: VALID_SPECIFICATION, topic: 'workflow back' });
+    const [result] = await flow.out.atLeast(1);
+    assert.equal(result.topic, 'workflow back');
     await assertRuntimeAlive(simulator.url);
   });
 
