@@ -21,6 +21,22 @@ export function redactSecret(text: string, secret: string | undefined): string {
   return text.split(secret).join(maskKeyValue(secret));
 }
 
+/** At most `limit` characters, with '...' where the text was cut. */
+export function truncate(text: string, limit: number): string {
+  return text.length > limit ? `${text.slice(0, limit)}...` : text;
+}
+
+/** A lower-level failure for our messages: its message, its code when the message lacks it, its cause's message. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  const cause = (error as { cause?: unknown }).cause;
+  const parts = [error.message];
+  if (typeof code === 'string' && !error.message.includes(code)) parts.push(`[${code}]`);
+  if (cause instanceof Error && cause.message !== error.message) parts.push(`(${cause.message})`);
+  return parts.join(' ');
+}
+
 export class HTTPClientError extends Error {
   constructor(message: string) {
     super(message);

@@ -17,7 +17,7 @@ import type {
   RetryPolicy,
   WireImage,
 } from './context';
-import { HTTPCallErrorError, HTTPClientError, maskApiKey, redactSecret } from './errors';
+import { describeError, HTTPCallErrorError, HTTPClientError, maskApiKey, redactSecret, truncate } from './errors';
 import { loadImages } from './images';
 import type { ModelDescription } from './models';
 import { policyLookup, resolveUrlPolicy, type UrlPolicy, type UrlPolicyInput } from './urlPolicy';
@@ -499,9 +499,8 @@ function makeResponse(status: number, headers: Record<string, string>, body: Buf
   };
 }
 
-function snippet(text: string, limit = API_MESSAGE_LIMIT): string {
-  const trimmed = text.trim();
-  return trimmed.length > limit ? `${trimmed.slice(0, limit)}...` : trimmed;
+function snippet(text: string): string {
+  return truncate(text.trim(), API_MESSAGE_LIMIT);
 }
 
 /** FastAPI's 422 `detail` is a list of `{loc, msg}`; anything else non-empty is shown as it is. */
@@ -544,16 +543,6 @@ export function extractApiMessage(contentType: string | undefined, body: Buffer)
     }
   }
   return snippet(text) || null;
-}
-
-function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error as { code?: unknown }).code;
-  const cause = (error as { cause?: unknown }).cause;
-  const parts = [error.message];
-  if (typeof code === 'string' && !error.message.includes(code)) parts.push(`[${code}]`);
-  if (cause instanceof Error && cause.message !== error.message) parts.push(`(${cause.message})`);
-  return parts.join(' ');
 }
 
 // ---- uniform error wrapping ------------------------------------------------------------------

@@ -6,7 +6,15 @@ import { resolve as resolvePath, sep } from 'node:path';
 import sharp from 'sharp';
 import { request, type Dispatcher } from 'undici';
 import type { EncodedImage, ImagesInput, LoadImagesOptions, RawPixels } from './context';
-import { EncodingError, HTTPCallErrorError, HTTPClientError, InvalidInputFormatError, maskApiKey } from './errors';
+import {
+  describeError,
+  EncodingError,
+  HTTPCallErrorError,
+  HTTPClientError,
+  InvalidInputFormatError,
+  maskApiKey,
+  truncate,
+} from './errors';
 import { checkImageUrl, type UrlPolicy } from './urlPolicy';
 
 /** Decoding refuses larger images (a decompression bomb gives an EncodingError, not an OOM). */
@@ -166,7 +174,7 @@ async function downloadImage(rawUrl: string, sources: ImageSources, signal: Abor
   } catch (error) {
     if (error instanceof HTTPClientError) throw error;
     if (signal?.aborted) throw signal.reason;
-    const details = download.signal.aborted ? `download timed out after ${policy.downloadTimeoutMs} ms` : errorText(error);
+    const details = download.signal.aborted ? `download timed out after ${policy.downloadTimeoutMs} ms` : describeError(error);
     throw new HTTPClientError(`Could not load image from URL. Details: ${maskApiKey(details)}`);
   } finally {
     clearTimeout(timer);
@@ -281,7 +289,7 @@ function checkPixelCount(width: number, height: number, origin: string): void {
 
 function asEncodingError(error: unknown, origin: string): Error {
   if (error instanceof HTTPClientError) return error;
-  return new EncodingError(`Could not decode image from ${truncate(origin, 120)}: ${errorText(error)}`);
+  return new EncodingError(`Could not decode image from ${truncate(origin, 120)}: ${describeError(error)}`);
 }
 
 // ---- rescaling predictions -------------------------------------------------------------------
@@ -328,18 +336,4 @@ export function rescalePrediction<T>(prediction: T, factor: number | null): T {
     return scaled;
   });
   return result as T;
-}
-
-// ---- helpers ---------------------------------------------------------------------------------
-
-function errorText(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = (error as { cause?: unknown }).cause;
-    return cause instanceof Error ? `${error.message} (${cause.message})` : error.message;
-  }
-  return String(error);
-}
-
-function truncate(text: string, length: number): string {
-  return text.length > length ? `${text.slice(0, length)}...` : text;
 }

@@ -3,7 +3,25 @@ export { InferenceHTTPClient, determineClientMode } from './client';
 export { InferenceConfiguration } from './configuration';
 export type { InferenceConfigurationOptions, ApiKeyTransport, VisualisationResponseFormat } from './configuration';
 export type { CallOptions, ClientMode, ImageInput, ImagesInput, RawPixels } from './context';
-export * from './errors';
+export {
+  maskApiKey,
+  maskKeyValue,
+  redactSecret,
+  HTTPClientError,
+  HTTPCallErrorError,
+  InvalidInputFormatError,
+  InvalidModelIdentifier,
+  ModelNotInitializedError,
+  ModelTaskTypeNotSupportedError,
+  ModelNotSelectedError,
+  APIKeyNotProvided,
+  EncodingError,
+  WrongClientModeError,
+  InvalidParameterError,
+  InvalidURLImageInput,
+  URLAddressNotAllowedError,
+  FeatureDeprecatedError,
+} from './errors';
 export type * from './coreModels';
 export type * from './workflows';
 export type * from './pipelines';

@@ -2,7 +2,7 @@
 // url_utils knobs as one object, checked before the first request and again on every redirect hop.
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
-import { InvalidURLImageInput, URLAddressNotAllowedError } from './errors';
+import { InvalidURLImageInput, truncate, URLAddressNotAllowedError } from './errors';
 
 export interface UrlPolicy {
   /** False: URL inputs are refused outright. */
@@ -143,7 +143,7 @@ export function checkImageUrl(rawUrl: string, policy: UrlPolicy): URL {
   try {
     url = new URL(rawUrl);
   } catch {
-    throw new InvalidURLImageInput(`Image URL is not a valid URL: ${truncate(rawUrl)}`);
+    throw new InvalidURLImageInput(`Image URL is not a valid URL: ${truncate(rawUrl, 200)}`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new InvalidURLImageInput(`Image URL scheme '${url.protocol}' is not supported (http or https only).`);
@@ -188,8 +188,4 @@ export function policyLookup(policy: UrlPolicy): LookupFunction | undefined {
       callback(null, addresses[0].address, addresses[0].family);
     });
   };
-}
-
-function truncate(text: string, length = 200): string {
-  return text.length > length ? `${text.slice(0, length)}...` : text;
 }
