@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import type { CallOptions, ImageInput, ImagesInput, RequestContext, WireImage } from './context';
 import { FeatureDeprecatedError, HTTPCallErrorError, InvalidParameterError } from './errors';
 import { toWireImage, unwrapSingle } from './execution';
+import { isImageObject } from './images';
 import { assertApiV1 } from './models';
 
 /** A JSON object as the server sent it. */
@@ -529,12 +530,9 @@ async function loadImagePrompt(
   return loadOneImage(context, prompt, signal);
 }
 
-/** A plain object that is not itself an image (a base64 object or raw pixels). */
 function isNamedPrompts(prompt: ClipCompareRequest['prompt']): prompt is NamedClipPrompts {
   if (typeof prompt !== 'object' || prompt === null || Array.isArray(prompt) || Buffer.isBuffer(prompt)) return false;
-  const isBase64Image = 'type' in prompt && prompt.type === 'base64' && typeof prompt.value === 'string';
-  const isRawPixels = 'data' in prompt && 'width' in prompt && 'height' in prompt && 'channels' in prompt;
-  return !isBase64Image && !isRawPixels;
+  return !isImageObject(prompt);
 }
 
 /** `{ [key]: value }`, or nothing when the value is unset (upstream drops `None`). */

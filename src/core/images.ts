@@ -53,6 +53,11 @@ function isBase64Object(value: object): value is { type: 'base64'; value: string
   return candidate.type === 'base64' && typeof candidate.value === 'string';
 }
 
+/** An object that is one image input itself (rather than, say, a dictionary of them). */
+export function isImageObject(value: object): boolean {
+  return isBase64Object(value) || isRawPixels(value);
+}
+
 function describeType(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value !== 'object') return typeof value;

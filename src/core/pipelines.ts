@@ -3,6 +3,7 @@
 import type { CallOptions, RequestContext } from './context';
 import type { JsonObject } from './coreModels';
 import { InvalidParameterError } from './errors';
+import { isNamedWorkflow } from './workflows';
 
 export type BufferFillingStrategy = 'WAIT' | 'DROP_OLDEST' | 'ADAPTIVE_DROP_OLDEST' | 'DROP_LATEST' | 'ADAPTIVE_DROP_LATEST';
 export type BufferConsumptionStrategy = 'LAZY' | 'EAGER';
@@ -55,8 +56,7 @@ export async function startInferencePipelineWithWorkflow(
     batchCollectionTimeout,
     resultsBufferSize = 64,
   } = options;
-  const named = workspaceName != null && workflowId != null;
-  if (named === (workflowSpecification != null)) throw new InvalidParameterError(XOR_MESSAGE);
+  isNamedWorkflow({ workspaceName, workflowId, specification: workflowSpecification }, XOR_MESSAGE);
   // Unset options are sent as null, as upstream does; the server applies its own defaults.
   const payload = {
     ...context.legacyKeyPayload(),

@@ -172,9 +172,9 @@ async function executeWorkflow(
 }
 
 /** Exactly one of (workspace and workflow id) or a specification; upstream's check and message. */
-function isNamedWorkflow(target: WorkflowTarget): boolean {
+export function isNamedWorkflow(target: WorkflowTarget, message = XOR_MESSAGE): boolean {
   const named = target.workspaceName != null && target.workflowId != null;
-  if (named === (target.specification != null)) throw new InvalidParameterError(XOR_MESSAGE);
+  if (named === (target.specification != null)) throw new InvalidParameterError(message);
   return named;
 }
 
