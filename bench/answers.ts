@@ -36,12 +36,27 @@ export async function replayDetection(simulator: RemoteSimulator, image: Buffer,
   return answer;
 }
 
-export async function recordClipCompare(simulator: RemoteSimulator, image: Buffer, prompts: string[]): Promise<unknown> {
-  return postJson(`${simulator.url}/clip/compare`, {
+export function clipComparePayload(image: Buffer, prompts: string[]): Record<string, unknown> {
+  return {
     api_key: BENCH_API_KEY,
-    subject: { type: 'base64', value: image.toString('base64') },
     subject_type: 'image',
-    prompt: prompts,
     prompt_type: 'text',
-  });
+    subject: { type: 'base64', value: image.toString('base64') },
+    prompt: prompts,
+  };
+}
+
+export function recordClipCompare(simulator: RemoteSimulator, image: Buffer, prompts: string[]): Promise<unknown> {
+  return postJson(`${simulator.url}/clip/compare`, clipComparePayload(image, prompts));
+}
+
+/** What `runWorkflow({ specification, images: { image } })` sends. */
+export function workflowPayload(image: Buffer, specification: Record<string, unknown>): Record<string, unknown> {
+  return {
+    api_key: BENCH_API_KEY,
+    use_cache: true,
+    enable_profiling: false,
+    inputs: { image: { type: 'base64', value: image.toString('base64') } },
+    specification,
+  };
 }
