@@ -44,10 +44,13 @@ export interface InferenceConfigurationOptions {
   requestTimeoutMs?: number;
 }
 
+/** Upstream's folder-scan extensions (case-sensitive); also the frame sources' default. */
+export const DEFAULT_IMAGE_EXTENSIONS: readonly string[] = ['jpg', 'jpeg', 'JPG', 'JPEG', 'png', 'PNG'];
+
 const DEFAULTS = {
   visualizePredictions: false,
   outputVisualisationFormat: 'base64' as VisualisationResponseFormat,
-  imageExtensionsForDirectoryScan: ['jpg', 'jpeg', 'JPG', 'JPEG', 'png', 'PNG'],
+  imageExtensionsForDirectoryScan: [...DEFAULT_IMAGE_EXTENSIONS],
   clientDownsizingDisabled: true,
   defaultMaxInputSize: 1024,
   disableActiveLearning: false,

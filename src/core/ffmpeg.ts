@@ -10,6 +10,7 @@ import ffmpeg from 'fluent-ffmpeg';
 
 export const FFMPEG_INSTALL_HINT = 'Install it (Debian/Ubuntu: `apt install ffmpeg`) or set FFMPEG_PATH to the binary.';
 const KILL_GRACE_MS = 2_000;
+export const DEFAULT_JPEG_QUALITY = 85;
 const DEFAULT_MAX_IMAGE_BYTES = 64 * 1024 * 1024;
 
 export class FfmpegNotFoundError extends Error {
@@ -75,27 +76,11 @@ function isStandalone(marker: number): boolean {
   return marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7);
 }
 
-/** Width and height from a JPEG's SOF header, without decoding; undefined when it has none. */
+/** Width and height from the SOF header of a buffer that starts with a whole JPEG, without decoding. */
 export function readJpegSize(data: Buffer): { width: number; height: number } | undefined {
-  if (data.length < 4 || data[0] !== 0xff || data[1] !== SOI) return undefined;
-  let offset = 2;
-  while (offset + 4 <= data.length) {
-    if (data[offset] !== 0xff) return undefined;
-    const marker = data[offset + 1];
-    if (marker === 0xff) {
-      offset += 1;
-    } else if (isStandalone(marker)) {
-      offset += 2;
-    } else if (marker === SOS || marker === EOI) {
-      return undefined;
-    } else {
-      if (isStartOfFrame(marker) && offset + 9 <= data.length) {
-        return { height: data.readUInt16BE(offset + 5), width: data.readUInt16BE(offset + 7) };
-      }
-      offset += 2 + data.readUInt16BE(offset + 2);
-    }
-  }
-  return undefined;
+  if (data[0] !== 0xff || data[1] !== SOI) return undefined;
+  const [image] = new JpegSplitter(data.length).push(data);
+  return image && { width: image.width, height: image.height };
 }
 
 /**
@@ -277,7 +262,7 @@ export function ffmpegArguments(options: JpegPipeOptions): { inputOptions: strin
       ...(filters.length > 0 ? ['-vf', filters.join(',')] : []),
       '-f', 'image2pipe',
       '-c:v', 'mjpeg',
-      '-q:v', String(qualityToQscale(options.quality ?? 85)),
+      '-q:v', String(qualityToQscale(options.quality ?? DEFAULT_JPEG_QUALITY)),
     ],
   };
 }

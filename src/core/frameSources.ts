@@ -8,7 +8,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import { request } from 'undici';
-import { type JpegImage, maskUrlCredentials, readJpegSize, startJpegPipe } from './ffmpeg';
+import { DEFAULT_IMAGE_EXTENSIONS } from './configuration';
+import { DEFAULT_JPEG_QUALITY, type JpegImage, maskUrlCredentials, readJpegSize, startJpegPipe } from './ffmpeg';
 
 export type FrameSourceKind = 'file' | 'folder' | 'stream' | 'webcam' | 'snapshot' | 'lavfi';
 export const FRAME_SOURCE_KINDS: readonly FrameSourceKind[] = ['file', 'folder', 'stream', 'webcam', 'snapshot', 'lavfi'];
@@ -69,9 +70,7 @@ export interface Frame {
   data: Buffer;
 }
 
-export const DEFAULT_IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'JPG', 'JPEG', 'png', 'PNG'];
 export const DEFAULT_SNAPSHOT_INTERVAL_MS = 1_000;
-const DEFAULT_QUALITY = 85;
 const LAVFI_PREFIX = 'lavfi:';
 
 /** Works out what a source string is: lavfi graph, stream URL, webcam device, folder or file. */
@@ -212,7 +211,7 @@ async function toJpeg(data: Buffer, options: FrameSourceOptions): Promise<{ data
   const { data: jpeg, info } = await sharp(data)
     .rotate()
     .resize({ width: options.width || undefined, height: options.height || undefined, fit: 'inside' })
-    .jpeg({ quality: options.quality ?? DEFAULT_QUALITY })
+    .jpeg({ quality: options.quality ?? DEFAULT_JPEG_QUALITY })
     .toBuffer({ resolveWithObject: true });
   return { data: jpeg, width: info.width, height: info.height };
 }
