@@ -148,11 +148,12 @@ export class Transport {
     const policy: RetryPolicy = request.retry ?? 'none';
     const retrying = policy === 'inference' || (policy === 'workflow' && configuration.workflowRunRetriesEnabled);
     const attempts = retrying ? MAX_ATTEMPTS : 1;
-    const url = `${this.apiUrl}${request.path}${queryString(request.query)}`;
+    const pathAndQuery = `${request.path}${queryString(request.query)}`;
+    const url = `${this.apiUrl}${pathAndQuery}`;
     for (let attempt = 1; ; attempt += 1) {
       let response: HttpResponse;
       try {
-        response = await this.exchange(request, configuration, url);
+        response = await this.exchange(request, configuration, pathAndQuery);
       } catch (error) {
         if (!(error instanceof ExchangeFailure)) throw error;
         if (error.kind === 'aborted') throw error.reason;
@@ -194,17 +195,17 @@ export class Transport {
   }
 
   /** One HTTP exchange, body read completely; no retries, no status checks. */
-  private async exchange(request: HttpRequest, configuration: InferenceConfiguration, url: string): Promise<HttpResponse> {
+  private async exchange(request: HttpRequest, configuration: InferenceConfiguration, pathAndQuery: string): Promise<HttpResponse> {
     const timeoutMs = configuration.requestTimeoutMs;
     const deadline = new AbortController();
     const timer = Number.isFinite(timeoutMs) && timeoutMs > 0 ? setTimeout(() => deadline.abort(), timeoutMs) : undefined;
     const link = linkSignals([this.lifetime.signal, request.signal, deadline.signal]);
     const signal = link.signal;
-    const target = `${request.method} ${this.scrub(url)}`;
+    const target = `${request.method} ${this.scrub(`${this.apiUrl}${pathAndQuery}`)}`;
     try {
       const response = await this.pool.request({
         method: request.method,
-        path: `${this.basePath}${request.path}${queryString(request.query)}`,
+        path: `${this.basePath}${pathAndQuery}`,
         headers: this.headersFor(request, configuration),
         body: request.json !== undefined ? JSON.stringify(request.json) : request.textBody,
         signal,

@@ -79,7 +79,7 @@ export function validateImagesInput(input: unknown): asserts input is ImagesInpu
     return;
   }
   if (typeof input === 'object' && input !== null && isBase64Object(input)) {
-    if (input.value.replace(DATA_URI, '').trim() === '') throw new InvalidInputFormatError('Empty base64 value submitted as an image.');
+    if (stripDataUri(input.value).trim() === '') throw new InvalidInputFormatError('Empty base64 value submitted as an image.');
     return;
   }
   if (typeof input === 'object' && input !== null && isRawPixels(input)) return;
@@ -232,13 +232,16 @@ export function scalingAspectRatio(width: number, height: number, maxWidth: numb
 }
 
 async function encodeImage(image: LoadedImage, bounds: Bounds | undefined): Promise<EncodedImage> {
-  if (image.kind === 'raw') return encodeRawPixels(image.pixels, bounds);
-  if (!bounds) {
-    return { base64: image.kind === 'base64' ? image.base64 : image.bytes.toString('base64'), scalingFactor: null };
+  switch (image.kind) {
+    case 'raw':
+      return encodeRawPixels(image.pixels, bounds);
+    case 'base64':
+      if (!bounds) return { base64: image.base64, scalingFactor: null };
+      return downsizeEncoded(Buffer.from(image.base64, 'base64'), 'base64 input', bounds, image.base64);
+    case 'bytes':
+      if (!bounds) return { base64: image.bytes.toString('base64'), scalingFactor: null };
+      return downsizeEncoded(image.bytes, image.origin, bounds);
   }
-  const bytes = image.kind === 'base64' ? Buffer.from(image.base64, 'base64') : image.bytes;
-  const origin = image.kind === 'base64' ? 'base64 input' : image.origin;
-  return downsizeEncoded(bytes, origin, bounds, image.kind === 'base64' ? image.base64 : undefined);
 }
 
 async function downsizeEncoded(bytes: Buffer, origin: string, bounds: Bounds, base64?: string): Promise<EncodedImage> {
