@@ -100,12 +100,21 @@ for (const theme of ['light', 'dark'] as Theme[]) {
       it(`renders every dialog at ${viewport.width}x${viewport.height} without errors or horizontal overflow`, async () => {
         const { page } = editor;
         await page.setViewportSize(viewport);
-        for (const dialog of dialogs) {
-          await openDialog(page, dialog);
-          assert.deepEqual(await overflowingTrayBodies(page), [], `${dialog.type} overflows horizontally`);
+        const checkRendering = async (what: string) => {
+          assert.deepEqual(await overflowingTrayBodies(page), [], `${what} overflows horizontally`);
           if (theme === 'dark') {
             assert.ok(await isDark(page), 'the dark theme is not applied');
-            assert.deepEqual(await poorlyContrastedText(page), [], `${dialog.type} has hard-to-read text`);
+            assert.deepEqual(await poorlyContrastedText(page), [], `${what} has hard-to-read text`);
+          }
+        };
+        for (const dialog of dialogs) {
+          await openDialog(page, dialog);
+          await checkRendering(dialog.type);
+          // Tabs inside the dialog's form (not the tray's own): each shows other fields.
+          const tabs = page.locator('.red-ui-tray-content form .red-ui-tab:visible a.red-ui-tab-label');
+          for (let index = 0; index < (await tabs.count()); index += 1) {
+            await tabs.nth(index).click();
+            await checkRendering(`${dialog.type}, tab "${(await tabs.nth(index).innerText()).trim()}"`);
           }
           await cancelDialog(page, dialog);
         }

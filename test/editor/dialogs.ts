@@ -158,11 +158,14 @@ export async function chooseTypedInputType(page: Page, prefix: string, property:
   await page.locator('.red-ui-typedInput-options:visible').waitFor({ state: 'hidden' });
 }
 
-/** Every tray body that is wider inside than its box: a dialog that needs a horizontal scroll bar. */
+/**
+ * Tray parts wider inside than their box: a dialog that needs a horizontal scroll bar. The tray
+ * body holds one scrolling .red-ui-tray-content per dialog tab, and that is where it shows.
+ */
 export async function overflowingTrayBodies(page: Page): Promise<string[]> {
   return page.evaluate(() =>
-    Array.from<any>(document.querySelectorAll('.red-ui-tray-body'))
-      .filter((body) => body.offsetParent !== null && body.scrollWidth > body.clientWidth)
-      .map((body) => `${body.scrollWidth} > ${body.clientWidth}`),
+    Array.from<any>(document.querySelectorAll('.red-ui-tray-body, .red-ui-tray-content'))
+      .filter((part) => part.offsetParent !== null && part.scrollWidth > part.clientWidth)
+      .map((part) => `${part.className}: ${part.scrollWidth} > ${part.clientWidth}`),
   );
 }
