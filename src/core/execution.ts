@@ -78,7 +78,8 @@ class ExchangeFailure extends Error {
 
 export class Transport {
   readonly apiUrl: string;
-  readonly apiKey: string | undefined;
+  // An ES private field: util.inspect and JSON.stringify of a client never show it.
+  readonly #apiKey: string | undefined;
   readonly urlPolicy: UrlPolicy;
   readonly fileBaseDir: string | undefined;
   readonly modelDescriptions = new Map<string, Promise<ModelDescription>>();
@@ -89,7 +90,7 @@ export class Transport {
 
   constructor(apiUrl: string, apiKey: string | undefined, options: TransportOptions = {}) {
     this.apiUrl = apiUrl;
-    this.apiKey = apiKey;
+    this.#apiKey = apiKey;
     this.urlPolicy = resolveUrlPolicy(options.urlPolicy);
     this.fileBaseDir = options.fileBaseDir;
     let url: URL;
@@ -107,6 +108,10 @@ export class Transport {
       bodyTimeout: 0,
       connect: { lookup: policyLookup(this.urlPolicy) },
     });
+  }
+
+  get apiKey(): string | undefined {
+    return this.#apiKey;
   }
 
   context(state: ContextState): RequestContext {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
 import { InferenceHTTPClient } from '../../src/core/client';
 import { InferenceConfiguration, type InferenceConfigurationOptions } from '../../src/core/configuration';
 import type { RequestContext } from '../../src/core/context';
@@ -445,6 +446,36 @@ describe('execution', () => {
           assert.match(error.description, /^401 Client Error: Unauthorized for url: http:\/\/127\.0\.0\.1:\d+\/model\/registry\?api_key=ab\*\*\*yz$/);
           return true;
         });
+      } finally {
+        await client.close();
+      }
+    });
+
+    it('masks an Authorization header a server echoes back in its error', async () => {
+      const client = new InferenceHTTPClient(simulator.url, API_KEY);
+      client.configure(new InferenceConfiguration({ apiKeyTransport: 'header' }));
+      try {
+        simulator.inject({ route: '/model/registry', status: 400, body: { detail: `bad header Authorization: Bearer ${API_KEY}` } });
+        await assert.rejects(client.listLoadedModels(), (error: unknown) => {
+          assert.ok(error instanceof HTTPCallErrorError);
+          assert.equal(error.apiMessage, 'bad header Authorization: Bearer ***');
+          assert.ok(!`${error.message} ${error.stack}`.includes(API_KEY));
+          return true;
+        });
+      } finally {
+        await client.close();
+      }
+    });
+
+    it('keeps the key out of what inspecting or serialising a client or a context shows', async () => {
+      const client = new InferenceHTTPClient(simulator.url, API_KEY);
+      try {
+        const context = contextWith();
+        for (const holder of [client, transport, context]) {
+          assert.ok(!inspect(holder, { depth: 4, showHidden: true }).includes(API_KEY), inspect(holder, { depth: 1 }));
+          assert.ok(!String(JSON.stringify(holder)).includes(API_KEY));
+        }
+        assert.equal(context.apiKey, API_KEY);
       } finally {
         await client.close();
       }
