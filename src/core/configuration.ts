@@ -60,7 +60,11 @@ const DEFAULTS = {
   requestTimeoutMs: 120_000,
 };
 
-const API_KEY_TRANSPORTS: readonly ApiKeyTransport[] = ['legacy', 'both', 'header'];
+/** Fields whose value the client acts on, so an unknown one must fail at construction, not be ignored. */
+const CHOICES = {
+  apiKeyTransport: ['legacy', 'both', 'header'] satisfies ApiKeyTransport[],
+  outputVisualisationFormat: ['base64', 'buffer'] satisfies VisualisationResponseFormat[],
+} as const;
 
 export class InferenceConfiguration {
   readonly confidenceThreshold?: number | 'best' | 'default';
@@ -100,10 +104,11 @@ export class InferenceConfiguration {
   readonly requestTimeoutMs!: number;
 
   constructor(options: InferenceConfigurationOptions = {}) {
-    if (options.apiKeyTransport !== undefined && !API_KEY_TRANSPORTS.includes(options.apiKeyTransport)) {
-      throw new InvalidParameterError(
-        `Invalid apiKeyTransport '${String(options.apiKeyTransport)}': expected one of ${API_KEY_TRANSPORTS.join(', ')}.`,
-      );
+    for (const [field, allowed] of Object.entries(CHOICES)) {
+      const value = options[field as keyof typeof CHOICES];
+      if (value !== undefined && !(allowed as readonly string[]).includes(value)) {
+        throw new InvalidParameterError(`Invalid ${field} '${String(value)}': expected one of ${allowed.join(', ')}.`);
+      }
     }
     const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
     Object.assign(

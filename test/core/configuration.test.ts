@@ -91,6 +91,13 @@ describe('InferenceConfiguration', () => {
     );
   });
 
+  it('rejects an output visualisation format it cannot produce (upstream: NotImplementedError) instead of sending base64', () => {
+    assert.throws(() => new InferenceConfiguration({ outputVisualisationFormat: 'numpy' as never }), {
+      name: 'InvalidParameterError',
+      message: "Invalid outputVisualisationFormat 'numpy': expected one of base64, buffer.",
+    });
+  });
+
   it('maps to v0 query parameters in upstream order, leaving out v1-only fields', () => {
     const parameters = toLegacyCallParameters(referenceConfiguration());
     assert.deepEqual(Object.keys(parameters), [
