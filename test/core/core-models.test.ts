@@ -4,58 +4,33 @@ import {
   FeatureDeprecatedError,
   HTTPCallErrorError,
   HTTPClientError,
-  InferenceConfiguration,
   InferenceHTTPClient,
   InvalidParameterError,
   WrongClientModeError,
 } from '../../src/core';
-import type { InferenceConfigurationOptions } from '../../src/core';
 import { decodeDepthMap } from '../../src/core/coreModels';
 import type { DepthEstimationResult, DepthMap } from '../../src/core/coreModels';
 import { makeImage, standardImage } from '../fixtures/images';
 import { startSimulator } from '../simulator';
-import type { LoggedRequest, Simulator } from '../simulator';
+import { useSimulatorClient, wire } from './simulatorSuite';
 
 const KEY = 'core-models-key-0123456789';
 
-function wire(image: Buffer) {
-  return { type: 'base64', value: image.toString('base64') };
-}
-
 describe('core models', () => {
-  let simulator: Simulator;
-  let client: InferenceHTTPClient;
+  const suite = useSimulatorClient(KEY);
+  const { configure, only } = suite;
   let image: Buffer;
   let otherImage: Buffer;
 
   before(async () => {
-    simulator = await startSimulator();
     image = await standardImage();
     otherImage = await makeImage({ width: 320, height: 240, boxes: [{ colour: 'green', left: 10, top: 20, width: 50, height: 40 }] });
   });
 
-  beforeEach(() => {
-    simulator.clearLog();
-    simulator.clearFaults();
-    client = new InferenceHTTPClient(simulator.url, KEY);
-  });
-
-  afterEach(() => client.close());
-  after(() => simulator.stop());
-
-  function configure(options: InferenceConfigurationOptions): void {
-    client.configure(new InferenceConfiguration(options));
-  }
-
-  function only(pathPrefix: string): LoggedRequest {
-    const requests = simulator.requests(pathPrefix);
-    assert.equal(requests.length, 1, `expected exactly one request to ${pathPrefix}`);
-    return requests[0];
-  }
 
   describe('OCR', () => {
     it('sends DocTR by default with the key in the body (v1) and returns the text', async () => {
-      const result = await client.ocrImage(image);
+      const result = await suite.client.ocrImage(image);
       const request = only('/doctr/ocr');
       assert.equal(request.method, 'POST');
       assert.equal(request.rawQuery, '');
@@ -67,10 +42,10 @@ describe('core models', () => {
     });
 
     it('maps each model (case-insensitive) to its route and <model>_version_id', async () => {
-      await client.ocrImage(image, { model: 'TrOCR', version: 'trocr-small-printed' });
-      await client.ocrImage(image, { model: 'pp_ocr', version: 'small-none' });
-      await client.ocrImage(image, { model: 'easy_ocr', version: 'english_g2', quantize: true, languageCodes: ['en', 'de'] });
-      await client.ocrImage(image, { model: 'doctr', generateBoundingBoxes: true });
+      await suite.client.ocrImage(image, { model: 'TrOCR', version: 'trocr-small-printed' });
+      await suite.client.ocrImage(image, { model: 'pp_ocr', version: 'small-none' });
+      await suite.client.ocrImage(image, { model: 'easy_ocr', version: 'english_g2', quantize: true, languageCodes: ['en', 'de'] });
+      await suite.client.ocrImage(image, { model: 'doctr', generateBoundingBoxes: true });
       assert.deepEqual(only('/ocr/trocr').body, { api_key: KEY, trocr_version_id: 'trocr-small-printed', image: wire(image) });
       assert.deepEqual(only('/ocr/pp-ocr').body, { api_key: KEY, pp_ocr_version_id: 'small-none', image: wire(image) });
       const easy = only('/easy_ocr/ocr').body as Record<string, unknown>;
@@ -86,18 +61,18 @@ describe('core models', () => {
     });
 
     it('refuses an unknown OCR model without sending anything', async () => {
-      await assert.rejects(client.ocrImage(image, { model: 'tesseract' }), (error: Error) => {
+      await assert.rejects(suite.client.ocrImage(image, { model: 'tesseract' }), (error: Error) => {
         assert.ok(error instanceof InvalidParameterError);
         assert.equal(error.message, 'OCR not supported: tesseract');
         return true;
       });
-      assert.equal(simulator.log.length, 0);
+      assert.equal(suite.simulator.log.length, 0);
     });
 
     it('sends one image per request whatever maxBatchSize says, results in input order', async () => {
       configure({ maxBatchSize: 8, maxConcurrentRequests: 2 });
-      const results = await client.ocrImage([image, otherImage]);
-      const requests = simulator.requests('/doctr/ocr');
+      const results = await suite.client.ocrImage([image, otherImage]);
+      const requests = suite.simulator.requests('/doctr/ocr');
       assert.equal(requests.length, 2);
       const sentImages = requests.map((request) => (request.body as { image: unknown }).image);
       assert.deepEqual(new Set(sentImages.map((sent) => JSON.stringify(sent))), new Set([wire(image), wire(otherImage)].map((sent) => JSON.stringify(sent))));
@@ -106,15 +81,15 @@ describe('core models', () => {
     });
 
     it('puts the key in the URL in v0 mode and nowhere but the header in header transport', async () => {
-      await client.useApiV0(() => client.ocrImage(image));
+      await suite.client.useApiV0(() => suite.client.ocrImage(image));
       const v0 = only('/doctr/ocr');
       assert.deepEqual(v0.query, { api_key: KEY });
       assert.deepEqual(v0.body, { image: wire(image) });
       assert.equal(v0.headers.authorization, undefined);
 
-      simulator.clearLog();
+      suite.simulator.clearLog();
       configure({ apiKeyTransport: 'header' });
-      await client.useApiV0(() => client.ocrImage(image));
+      await suite.client.useApiV0(() => suite.client.ocrImage(image));
       const header = only('/doctr/ocr');
       assert.equal(header.rawQuery, '');
       assert.deepEqual(header.body, { image: wire(image) });
@@ -123,41 +98,41 @@ describe('core models', () => {
 
     it('sends the key in both body and header in both transport (v1)', async () => {
       configure({ apiKeyTransport: 'both' });
-      await client.ocrImage(image);
+      await suite.client.ocrImage(image);
       const request = only('/doctr/ocr');
       assert.deepEqual(request.body, { api_key: KEY, image: wire(image) });
       assert.equal(request.headers.authorization, `Bearer ${KEY}`);
     });
 
     it('retries a 503 and wraps a 500 as HTTPCallErrorError', async () => {
-      simulator.inject({ route: '/doctr/ocr', status: 503, count: 1 });
-      const result = await client.ocrImage(image);
-      assert.equal(simulator.requests('/doctr/ocr').length, 2);
+      suite.simulator.inject({ route: '/doctr/ocr', status: 503, count: 1 });
+      const result = await suite.client.ocrImage(image);
+      assert.equal(suite.simulator.requests('/doctr/ocr').length, 2);
       assert.ok(!Array.isArray(result) && typeof result.result === 'string');
 
-      simulator.clearLog();
-      simulator.inject({ route: '/doctr/ocr', status: 500, body: { message: 'Internal error.' } });
-      await assert.rejects(client.ocrImage(image), (error: Error) => {
+      suite.simulator.clearLog();
+      suite.simulator.inject({ route: '/doctr/ocr', status: 500, body: { message: 'Internal error.' } });
+      await assert.rejects(suite.client.ocrImage(image), (error: Error) => {
         assert.ok(error instanceof HTTPCallErrorError);
         assert.equal(error.statusCode, 500);
         assert.equal(error.apiMessage, 'Internal error.');
         return true;
       });
-      assert.equal(simulator.requests('/doctr/ocr').length, 1);
+      assert.equal(suite.simulator.requests('/doctr/ocr').length, 1);
     });
   });
 
   it('stops a call whose signal is aborted, before anything is sent', async () => {
     const controller = new AbortController();
     controller.abort(new Error('caller gave up'));
-    await assert.rejects(client.ocrImage(image, {}, { signal: controller.signal }), /caller gave up/);
-    await assert.rejects(client.getClipTextEmbeddings('x', undefined, { signal: controller.signal }), /caller gave up/);
-    assert.equal(simulator.log.length, 0);
+    await assert.rejects(suite.client.ocrImage(image, {}, { signal: controller.signal }), /caller gave up/);
+    await assert.rejects(suite.client.getClipTextEmbeddings('x', undefined, { signal: controller.signal }), /caller gave up/);
+    assert.equal(suite.simulator.log.length, 0);
   });
 
   describe('CLIP', () => {
     it('embeds one image with the key in the body and returns the response whole', async () => {
-      const result = await client.getClipImageEmbeddings(image);
+      const result = await suite.client.getClipImageEmbeddings(image);
       assert.deepEqual(only('/clip/embed_image').body, { api_key: KEY, image: wire(image) });
       assert.ok(!Array.isArray(result));
       assert.equal(result.embeddings.length, 1);
@@ -165,7 +140,7 @@ describe('core models', () => {
     });
 
     it('puts the key in the URL in v0 mode and sends clip_version_id', async () => {
-      await client.useApiV0(() => client.getClipImageEmbeddings(image, 'ViT-B-32'));
+      await suite.client.useApiV0(() => suite.client.getClipImageEmbeddings(image, 'ViT-B-32'));
       const request = only('/clip/embed_image');
       assert.deepEqual(request.query, { api_key: KEY });
       assert.deepEqual(request.body, { clip_version_id: 'ViT-B-32', image: wire(image) });
@@ -174,8 +149,8 @@ describe('core models', () => {
     it('batches by maxBatchSize and splits multi-vector responses into one entry per image', async () => {
       configure({ maxBatchSize: 2 });
       const third = await makeImage({ width: 100, height: 100 });
-      const results = await client.getClipImageEmbeddings([image, otherImage, third]);
-      const bodies = simulator.requests('/clip/embed_image').map((request) => (request.body as { image: unknown }).image);
+      const results = await suite.client.getClipImageEmbeddings([image, otherImage, third]);
+      const bodies = suite.simulator.requests('/clip/embed_image').map((request) => (request.body as { image: unknown }).image);
       assert.deepEqual(bodies, [[wire(image), wire(otherImage)], wire(third)]);
       assert.ok(Array.isArray(results));
       assert.equal(results.length, 3);
@@ -186,31 +161,31 @@ describe('core models', () => {
     });
 
     it('embeds texts in a single request, never retried', async () => {
-      const result = await client.getClipTextEmbeddings('some', 'ViT-B-32');
+      const result = await suite.client.getClipTextEmbeddings('some', 'ViT-B-32');
       const request = only('/clip/embed_text');
       assert.deepEqual(Object.keys(request.body as object), ['api_key', 'text', 'clip_version_id']);
       assert.deepEqual(request.body, { api_key: KEY, text: 'some', clip_version_id: 'ViT-B-32' });
       assert.equal(result.embeddings.length, 1);
 
-      simulator.clearLog();
-      const many = await client.getClipTextEmbeddings(['a', 'b']);
+      suite.simulator.clearLog();
+      const many = await suite.client.getClipTextEmbeddings(['a', 'b']);
       assert.deepEqual(only('/clip/embed_text').body, { api_key: KEY, text: ['a', 'b'] });
       assert.equal(many.embeddings.length, 2);
 
-      simulator.clearLog();
-      simulator.inject({ route: '/clip/embed_text', status: 503, count: 1 });
-      await assert.rejects(client.getClipTextEmbeddings('x'), (error: Error) => error instanceof HTTPCallErrorError && error.statusCode === 503);
-      assert.equal(simulator.requests('/clip/embed_text').length, 1);
+      suite.simulator.clearLog();
+      suite.simulator.inject({ route: '/clip/embed_text', status: 503, count: 1 });
+      await assert.rejects(suite.client.getClipTextEmbeddings('x'), (error: Error) => error instanceof HTTPCallErrorError && error.statusCode === 503);
+      assert.equal(suite.simulator.requests('/clip/embed_text').length, 1);
     });
 
     it('rejects unknown subject or prompt types before sending', async () => {
-      await assert.rejects(client.clipCompare({ subject: 'a', prompt: 'b', subjectType: 'video' as 'image' }), InvalidParameterError);
-      await assert.rejects(client.clipCompare({ subject: 'a', prompt: 'b', promptType: 'audio' as 'text' }), InvalidParameterError);
-      assert.equal(simulator.log.length, 0);
+      await assert.rejects(suite.client.clipCompare({ subject: 'a', prompt: 'b', subjectType: 'video' as 'image' }), InvalidParameterError);
+      await assert.rejects(suite.client.clipCompare({ subject: 'a', prompt: 'b', promptType: 'audio' as 'text' }), InvalidParameterError);
+      assert.equal(suite.simulator.log.length, 0);
     });
 
     it('compares text with text', async () => {
-      const result = await client.clipCompare({
+      const result = await suite.client.clipCompare({
         subject: 'some',
         prompt: ['dog', 'house'],
         subjectType: 'text',
@@ -232,7 +207,7 @@ describe('core models', () => {
     });
 
     it('compares an image with texts by default', async () => {
-      await client.clipCompare({ subject: image, prompt: ['red', 'blue'] });
+      await suite.client.clipCompare({ subject: image, prompt: ['red', 'blue'] });
       assert.deepEqual(only('/clip/compare').body, {
         api_key: KEY,
         subject_type: 'image',
@@ -243,62 +218,62 @@ describe('core models', () => {
     });
 
     it('compares an image with images, one or several', async () => {
-      const several = await client.clipCompare({ subject: image, prompt: [image, otherImage], promptType: 'image' });
+      const several = await suite.client.clipCompare({ subject: image, prompt: [image, otherImage], promptType: 'image' });
       assert.deepEqual((only('/clip/compare').body as { prompt: unknown }).prompt, [wire(image), wire(otherImage)]);
       assert.ok(Array.isArray(several.similarity) && several.similarity.length === 2);
 
-      simulator.clearLog();
-      await client.clipCompare({ subject: image, prompt: otherImage, promptType: 'image' });
+      suite.simulator.clearLog();
+      await suite.client.clipCompare({ subject: image, prompt: otherImage, promptType: 'image' });
       assert.deepEqual((only('/clip/compare').body as { prompt: unknown }).prompt, wire(otherImage));
     });
 
     it('compares a text with an image', async () => {
-      await client.clipCompare({ subject: 'a red box', subjectType: 'text', prompt: image, promptType: 'image' });
+      await suite.client.clipCompare({ subject: 'a red box', subjectType: 'text', prompt: image, promptType: 'image' });
       const body = only('/clip/compare').body as Record<string, unknown>;
       assert.equal(body.subject, 'a red box');
       assert.deepEqual(body.prompt, wire(image));
     });
 
     it('sends a named prompt and gets similarities by name, for texts and for images', async () => {
-      const texts = await client.clipCompare({ subject: image, prompt: { first: 'red', second: 'blue' } });
+      const texts = await suite.client.clipCompare({ subject: image, prompt: { first: 'red', second: 'blue' } });
       assert.deepEqual((only('/clip/compare').body as { prompt: unknown }).prompt, { first: 'red', second: 'blue' });
       assert.deepEqual(Object.keys(texts.similarity).sort(), ['first', 'second']);
 
-      simulator.clearLog();
-      const images = await client.clipCompare({ subject: image, prompt: { same: image, other: otherImage }, promptType: 'image' });
+      suite.simulator.clearLog();
+      const images = await suite.client.clipCompare({ subject: image, prompt: { same: image, other: otherImage }, promptType: 'image' });
       assert.deepEqual((only('/clip/compare').body as { prompt: unknown }).prompt, { same: wire(image), other: wire(otherImage) });
       assert.deepEqual(Object.keys(images.similarity).sort(), ['other', 'same']);
     });
 
     it('does not retry a compare and wraps errors', async () => {
-      simulator.inject({ route: '/clip/compare', status: 503, count: 1 });
-      await assert.rejects(client.clipCompare({ subject: image, prompt: 'x' }), HTTPCallErrorError);
-      assert.equal(simulator.requests('/clip/compare').length, 1);
+      suite.simulator.inject({ route: '/clip/compare', status: 503, count: 1 });
+      await assert.rejects(suite.client.clipCompare({ subject: image, prompt: 'x' }), HTTPCallErrorError);
+      assert.equal(suite.simulator.requests('/clip/compare').length, 1);
     });
   });
 
   describe('Perception Encoder', () => {
     it('embeds images (retried) and texts (not retried) with perception_encoder_version_id', async () => {
-      simulator.inject({ route: '/perception_encoder/embed_image', status: 503, count: 1 });
-      const embedded = await client.getPerceptionEncoderImageEmbeddings(image, 'PE-Core-B16-224');
-      const imageRequests = simulator.requests('/perception_encoder/embed_image');
+      suite.simulator.inject({ route: '/perception_encoder/embed_image', status: 503, count: 1 });
+      const embedded = await suite.client.getPerceptionEncoderImageEmbeddings(image, 'PE-Core-B16-224');
+      const imageRequests = suite.simulator.requests('/perception_encoder/embed_image');
       assert.equal(imageRequests.length, 2);
       assert.deepEqual(imageRequests[1].body, { api_key: KEY, perception_encoder_version_id: 'PE-Core-B16-224', image: wire(image) });
       assert.ok(!Array.isArray(embedded) && embedded.embeddings.length === 1);
 
-      await client.getPerceptionEncoderTextEmbeddings(['a', 'b']);
+      await suite.client.getPerceptionEncoderTextEmbeddings(['a', 'b']);
       assert.deepEqual(only('/perception_encoder/embed_text').body, { api_key: KEY, text: ['a', 'b'] });
 
-      simulator.clearLog();
-      simulator.inject({ route: '/perception_encoder/embed_text', status: 503, count: 1 });
-      await assert.rejects(client.getPerceptionEncoderTextEmbeddings('a'), HTTPCallErrorError);
-      assert.equal(simulator.requests('/perception_encoder/embed_text').length, 1);
+      suite.simulator.clearLog();
+      suite.simulator.inject({ route: '/perception_encoder/embed_text', status: 503, count: 1 });
+      await assert.rejects(suite.client.getPerceptionEncoderTextEmbeddings('a'), HTTPCallErrorError);
+      assert.equal(suite.simulator.requests('/perception_encoder/embed_text').length, 1);
     });
   });
 
   describe('gaze and CogVLM', () => {
     it('explains that a current server removed gaze detection', async () => {
-      await assert.rejects(client.detectGazes(image), (error: Error) => {
+      await assert.rejects(suite.client.detectGazes(image), (error: Error) => {
         assert.ok(error instanceof FeatureDeprecatedError);
         assert.ok(error instanceof HTTPClientError);
         assert.match(error.message, /removed gaze detection/);
@@ -326,24 +301,24 @@ describe('core models', () => {
     });
 
     it('refuses gaze detection in v0 mode without sending anything', async () => {
-      await assert.rejects(client.useApiV0(() => client.detectGazes(image)), WrongClientModeError);
-      assert.equal(simulator.log.length, 0);
+      await assert.rejects(suite.client.useApiV0(() => suite.client.detectGazes(image)), WrongClientModeError);
+      assert.equal(suite.simulator.log.length, 0);
     });
 
     it('refuses CogVLM at once, pointing to inferLmm', async () => {
-      await assert.rejects(client.promptCogvlm(image, 'what is this?'), (error: Error) => {
+      await assert.rejects(suite.client.promptCogvlm(image, 'what is this?'), (error: Error) => {
         assert.ok(error instanceof FeatureDeprecatedError);
         assert.match(error.message, /CVE-2024-11393/);
         assert.match(error.message, /inferLmm/);
         return true;
       });
-      assert.equal(simulator.log.length, 0);
+      assert.equal(suite.simulator.log.length, 0);
     });
   });
 
   describe('LMM', () => {
     it('sends the model id in the path and every option in the body', async () => {
-      const result = await client.inferLmm(image, 'glm-ocr', {
+      const result = await suite.client.inferLmm(image, 'glm-ocr', {
         prompt: 'Text Recognition:',
         modelIdInPath: true,
         maxNewTokens: 4096,
@@ -364,7 +339,7 @@ describe('core models', () => {
 
     it('uses /infer/lmm by default and batches by maxBatchSize', async () => {
       configure({ maxBatchSize: 2 });
-      const results = await client.inferLmm([image, otherImage], 'moondream2/moondream2_2b_jul24');
+      const results = await suite.client.inferLmm([image, otherImage], 'moondream2/moondream2_2b_jul24');
       const request = only('/infer/lmm');
       assert.equal(request.path, '/infer/lmm');
       assert.deepEqual(request.body, { api_key: KEY, model_id: 'moondream2/moondream2_2b_jul24', image: [wire(image), wire(otherImage)] });
@@ -378,12 +353,12 @@ describe('core models', () => {
       const listen = (warning: Error) => warnings.push(warning);
       process.on('warning', listen);
       try {
-        await client.depthEstimation(otherImage, { depthMapFormat: 'png16' });
+        await suite.client.depthEstimation(otherImage, { depthMapFormat: 'png16' });
         await new Promise((resolve) => setImmediate(resolve));
         assert.deepEqual(warnings.filter((warning) => /depthMapFormat/.test(warning.message)), []);
-        simulator.clearLog();
-        const result = await client.depthEstimation(image, { modelIdInPath: true });
-        await client.depthEstimation(image);
+        suite.simulator.clearLog();
+        const result = await suite.client.depthEstimation(image, { modelIdInPath: true });
+        await suite.client.depthEstimation(image);
         await new Promise((resolve) => setImmediate(resolve));
         const request = only('/infer/depth-estimation/depth-anything-v3/small');
         assert.deepEqual(request.body, {
@@ -403,7 +378,7 @@ describe('core models', () => {
 
     for (const [format, bits] of [['png16', 16], ['png8', 8]] as const) {
       it(`decodes ${format} depth maps to values in [0, 1] at the image's size`, async () => {
-        const result = (await client.depthEstimation(otherImage, { depthMapFormat: format })) as DepthEstimationResult;
+        const result = (await suite.client.depthEstimation(otherImage, { depthMapFormat: format })) as DepthEstimationResult;
         assert.equal((only('/infer/depth-estimation').body as { depth_map_format: string }).depth_map_format, format);
         const depth = result.normalized_depth as DepthMap;
         assert.ok(depth.data instanceof Float32Array, `${bits}-bit map decoded`);
@@ -431,8 +406,8 @@ describe('core models', () => {
     it('SAM2: upstream defaults, prompts wrapped, one image per request', async () => {
       configure({ maxBatchSize: 4 });
       const prompts = [{ box: { x: 200, y: 155, width: 200, height: 150 } }, { points: [{ x: 460, y: 350, positive: true }] }];
-      const results = await client.sam2SegmentImage([image, otherImage], { prompts });
-      const requests = simulator.requests('/sam2/segment_image');
+      const results = await suite.client.sam2SegmentImage([image, otherImage], { prompts });
+      const requests = suite.simulator.requests('/sam2/segment_image');
       assert.equal(requests.length, 2);
       assert.deepEqual(Object.keys(requests[0].body as object), ['api_key', 'sam2_version_id', 'multimask_output', 'format', 'prompts', 'image']);
       assert.deepEqual(requests[0].body, {
@@ -448,7 +423,7 @@ describe('core models', () => {
 
     it('SAM3 concept segmentation: prompts list, thresholds, format', async () => {
       const prompts = [{ type: 'text', text: 'red box' }];
-      await client.sam3ConceptSegment(image, prompts, { nmsIouThreshold: 0.5 });
+      await suite.client.sam3ConceptSegment(image, prompts, { nmsIouThreshold: 0.5 });
       assert.deepEqual(only('/sam3/concept_segment').body, {
         api_key: KEY,
         model_id: 'sam3/sam3_final',
@@ -461,19 +436,19 @@ describe('core models', () => {
     });
 
     it('SAM3 visual segmentation and embedding', async () => {
-      await client.sam3VisualSegment(image, { multimaskOutput: false });
+      await suite.client.sam3VisualSegment(image, { multimaskOutput: false });
       assert.deepEqual(only('/sam3/visual_segment').body, { api_key: KEY, multimask_output: false, format: 'json', image: wire(image) });
 
-      const embedded = await client.sam3EmbedImage([image, otherImage], { imageId: 'cached-1' });
+      const embedded = await suite.client.sam3EmbedImage([image, otherImage], { imageId: 'cached-1' });
       assert.deepEqual(
-        simulator.requests('/sam3/embed_image').map((request) => request.body),
+        suite.simulator.requests('/sam3/embed_image').map((request) => request.body),
         [image, otherImage].map((sent) => ({ api_key: KEY, image_id: 'cached-1', image: wire(sent) })),
       );
       assert.ok(Array.isArray(embedded) && embedded.length === 2);
     });
 
     it('SAM3 3D: full payload, key in the URL in v0, the first response only', async () => {
-      const result = await client.useApiV0(() => client.sam33dInfer(image, [10, 10, 50, 10, 50, 50]));
+      const result = await suite.client.useApiV0(() => suite.client.sam33dInfer(image, [10, 10, 50, 10, 50, 50]));
       const request = only('/sam3_3d/infer');
       assert.deepEqual(request.query, { api_key: KEY });
       assert.deepEqual(request.body, {
@@ -492,7 +467,7 @@ describe('core models', () => {
 
   describe('YOLO-World', () => {
     it('returns a list even for one image and sends the class names as text', async () => {
-      const results = await client.inferFromYoloWorld(image, ['red', 'blue'], { modelVersion: 's', confidence: 0.2 });
+      const results = await suite.client.inferFromYoloWorld(image, ['red', 'blue'], { modelVersion: 's', confidence: 0.2 });
       assert.deepEqual(only('/yolo_world/infer').body, {
         api_key: KEY,
         text: ['red', 'blue'],
@@ -508,9 +483,9 @@ describe('core models', () => {
 
     it('sends one image per request and retries 429', async () => {
       configure({ maxBatchSize: 4 });
-      simulator.inject({ route: '/yolo_world/infer', status: 429, count: 1 });
-      const results = await client.inferFromYoloWorld([image, otherImage], ['green']);
-      assert.equal(simulator.requests('/yolo_world/infer').length, 3);
+      suite.simulator.inject({ route: '/yolo_world/infer', status: 429, count: 1 });
+      const results = await suite.client.inferFromYoloWorld([image, otherImage], ['green']);
+      assert.equal(suite.simulator.requests('/yolo_world/infer').length, 3);
       assert.deepEqual(results.map((result) => (result.predictions as unknown[]).length), [0, 1]);
     });
   });

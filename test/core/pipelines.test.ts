@@ -1,43 +1,23 @@
 import assert from 'node:assert/strict';
-import { HTTPCallErrorError, InferenceConfiguration, InferenceHTTPClient, InvalidParameterError } from '../../src/core';
-import { startSimulator } from '../simulator';
-import type { LoggedRequest, Simulator } from '../simulator';
+import { HTTPCallErrorError, InferenceConfiguration, InvalidParameterError } from '../../src/core';
+import { useSimulatorClient } from './simulatorSuite';
 
 const KEY = 'pipelines-key-0123456789';
 const SPECIFICATION = { version: '1.0', inputs: [{ type: 'WorkflowImage', name: 'image' }], steps: [], outputs: [] };
 
 describe('inference pipelines', () => {
-  let simulator: Simulator;
-  let client: InferenceHTTPClient;
-
-  before(async () => {
-    simulator = await startSimulator();
-  });
-
-  beforeEach(() => {
-    simulator.clearLog();
-    simulator.clearFaults();
-    client = new InferenceHTTPClient(simulator.url, KEY);
-  });
-
-  afterEach(() => client.close());
-  after(() => simulator.stop());
-
-  function only(pathPrefix: string): LoggedRequest {
-    const requests = simulator.requests(pathPrefix);
-    assert.equal(requests.length, 1, `expected exactly one request to ${pathPrefix}`);
-    return requests[0];
-  }
+  const suite = useSimulatorClient(KEY);
+  const { only } = suite;
 
   async function startPipeline(): Promise<string> {
-    const started = await client.startInferencePipelineWithWorkflow({ videoReference: 'rtsp://camera.invalid/stream', workflowSpecification: SPECIFICATION });
+    const started = await suite.client.startInferencePipelineWithWorkflow({ videoReference: 'rtsp://camera.invalid/stream', workflowSpecification: SPECIFICATION });
     const pipelineId = (started.context as { pipeline_id: string }).pipeline_id;
     assert.equal(typeof pipelineId, 'string');
     return pipelineId;
   }
 
   it('starts a pipeline with upstream defaults and nulls in the full nested payload', async () => {
-    await client.startInferencePipelineWithWorkflow({ videoReference: 0, workspaceName: 'ws', workflowId: 'wf' });
+    await suite.client.startInferencePipelineWithWorkflow({ videoReference: 0, workspaceName: 'ws', workflowId: 'wf' });
     const request = only('/inference_pipelines/initialise');
     assert.equal(request.method, 'POST');
     assert.deepEqual(Object.keys(request.body as object), ['api_key', 'video_configuration', 'processing_configuration', 'sink_configuration']);
@@ -68,7 +48,7 @@ describe('inference pipelines', () => {
   });
 
   it('passes every option through', async () => {
-    await client.startInferencePipelineWithWorkflow({
+    await suite.client.startInferencePipelineWithWorkflow({
       videoReference: ['a.mp4', 'b.mp4'],
       workflowSpecification: SPECIFICATION,
       imageInputName: 'frame',
@@ -111,32 +91,32 @@ describe('inference pipelines', () => {
     const message =
       'Parameters (`workspace_name`, `workflow_id`) can be used mutually exclusive with `workflow_specification`, but at least one must be set.';
     for (const workflow of [{}, { workspaceName: 'ws' }, { workspaceName: 'ws', workflowId: 'wf', workflowSpecification: SPECIFICATION }]) {
-      await assert.rejects(client.startInferencePipelineWithWorkflow({ videoReference: 0, ...workflow }), (error: Error) => {
+      await assert.rejects(suite.client.startInferencePipelineWithWorkflow({ videoReference: 0, ...workflow }), (error: Error) => {
         assert.ok(error instanceof InvalidParameterError);
         assert.equal(error.message, message);
         return true;
       });
     }
-    assert.equal(simulator.log.length, 0);
+    assert.equal(suite.simulator.log.length, 0);
   });
 
   it('lists, inspects, pauses, resumes, consumes and terminates with upstream methods and bodies', async () => {
     const pipelineId = await startPipeline();
-    simulator.clearLog();
+    suite.simulator.clearLog();
 
-    const listed = await client.listInferencePipelines();
+    const listed = await suite.client.listInferencePipelines();
     assert.ok((listed.pipelines as string[]).includes(pipelineId));
-    await client.getInferencePipelineStatus(pipelineId);
-    await client.pauseInferencePipeline(pipelineId);
-    await client.resumeInferencePipeline(pipelineId);
-    const consumed = await client.consumeInferencePipelineResult(pipelineId);
-    await client.consumeInferencePipelineResult(pipelineId, ['a']);
-    await client.terminateInferencePipeline(pipelineId);
+    await suite.client.getInferencePipelineStatus(pipelineId);
+    await suite.client.pauseInferencePipeline(pipelineId);
+    await suite.client.resumeInferencePipeline(pipelineId);
+    const consumed = await suite.client.consumeInferencePipelineResult(pipelineId);
+    await suite.client.consumeInferencePipelineResult(pipelineId, ['a']);
+    await suite.client.terminateInferencePipeline(pipelineId);
     assert.ok(Array.isArray(consumed.outputs));
 
     const base = `/inference_pipelines/${pipelineId}`;
     assert.deepEqual(
-      simulator.log.map((request) => [request.method, request.path, request.body]),
+      suite.simulator.log.map((request) => [request.method, request.path, request.body]),
       [
         ['GET', '/inference_pipelines/list', { api_key: KEY }],
         ['GET', `${base}/status`, { api_key: KEY }],
@@ -147,12 +127,12 @@ describe('inference pipelines', () => {
         ['POST', `${base}/terminate`, { api_key: KEY }],
       ],
     );
-    assert.equal(simulator.log[0].headers['content-type'], 'application/json');
+    assert.equal(suite.simulator.log[0].headers['content-type'], 'application/json');
   });
 
   it('sends an empty body and the Bearer header in header transport', async () => {
-    client.configure(new InferenceConfiguration({ apiKeyTransport: 'header' }));
-    await client.listInferencePipelines();
+    suite.client.configure(new InferenceConfiguration({ apiKeyTransport: 'header' }));
+    await suite.client.listInferencePipelines();
     const request = only('/inference_pipelines/list');
     assert.deepEqual(request.body, {});
     assert.equal(request.headers.authorization, `Bearer ${KEY}`);
@@ -160,11 +140,11 @@ describe('inference pipelines', () => {
 
   it('refuses an empty pipeline id without sending anything', async () => {
     const calls = [
-      () => client.getInferencePipelineStatus(''),
-      () => client.pauseInferencePipeline(''),
-      () => client.resumeInferencePipeline(''),
-      () => client.terminateInferencePipeline(''),
-      () => client.consumeInferencePipelineResult(''),
+      () => suite.client.getInferencePipelineStatus(''),
+      () => suite.client.pauseInferencePipeline(''),
+      () => suite.client.resumeInferencePipeline(''),
+      () => suite.client.terminateInferencePipeline(''),
+      () => suite.client.consumeInferencePipelineResult(''),
     ];
     for (const call of calls) {
       await assert.rejects(call(), (error: Error) => {
@@ -173,17 +153,17 @@ describe('inference pipelines', () => {
         return true;
       });
     }
-    assert.equal(simulator.log.length, 0);
+    assert.equal(suite.simulator.log.length, 0);
   });
 
   it('reports an unknown pipeline as HTTPCallErrorError 404 and does not retry 503', async () => {
-    await assert.rejects(client.getInferencePipelineStatus('no-such-pipeline'), (error: Error) => {
+    await assert.rejects(suite.client.getInferencePipelineStatus('no-such-pipeline'), (error: Error) => {
       assert.ok(error instanceof HTTPCallErrorError);
       assert.equal(error.statusCode, 404);
       return true;
     });
-    simulator.inject({ route: '/inference_pipelines/list', status: 503, count: 1 });
-    await assert.rejects(client.listInferencePipelines(), HTTPCallErrorError);
-    assert.equal(simulator.requests('/inference_pipelines/list').length, 1);
+    suite.simulator.inject({ route: '/inference_pipelines/list', status: 503, count: 1 });
+    await assert.rejects(suite.client.listInferencePipelines(), HTTPCallErrorError);
+    assert.equal(suite.simulator.requests('/inference_pipelines/list').length, 1);
   });
 });

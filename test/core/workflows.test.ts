@@ -2,17 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  HTTPCallErrorError,
-  HTTPClientError,
-  InferenceConfiguration,
-  InferenceHTTPClient,
-  InvalidParameterError,
-} from '../../src/core';
-import type { InferenceConfigurationOptions } from '../../src/core';
+import { HTTPCallErrorError, HTTPClientError, InvalidParameterError } from '../../src/core';
 import { makeImage, standardImage } from '../fixtures/images';
-import { startSimulator } from '../simulator';
-import type { LoggedRequest, Simulator } from '../simulator';
+import { useSimulatorClient, wire } from './simulatorSuite';
 
 const KEY = 'workflows-key-0123456789';
 const XOR_MESSAGE =
@@ -34,50 +26,27 @@ const SPECIFICATION = {
   outputs: [{ type: 'JsonField', name: 'predictions', selector: '$steps.detection.predictions' }],
 };
 
-function wire(image: Buffer) {
-  return { type: 'base64', value: image.toString('base64') };
-}
-
 describe('workflows', () => {
-  let simulator: Simulator;
-  let client: InferenceHTTPClient;
+  const suite = useSimulatorClient(KEY);
+  const { configure, only } = suite;
   let image: Buffer;
   let otherImage: Buffer;
 
   before(async () => {
-    simulator = await startSimulator();
     image = await standardImage();
     otherImage = await makeImage({ width: 200, height: 100, boxes: [{ colour: 'yellow', left: 5, top: 5, width: 20, height: 10 }] });
   });
 
-  beforeEach(() => {
-    simulator.clearLog();
-    simulator.clearFaults();
-    client = new InferenceHTTPClient(simulator.url, KEY);
-  });
-
-  afterEach(() => client.close());
-  after(() => simulator.stop());
-
-  function configure(options: InferenceConfigurationOptions): void {
-    client.configure(new InferenceConfiguration(options));
-  }
-
-  function only(pathPrefix: string): LoggedRequest {
-    const requests = simulator.requests(pathPrefix);
-    assert.equal(requests.length, 1, `expected exactly one request to ${pathPrefix}`);
-    return requests[0];
-  }
 
   /** Makes the next workflow call answer with exactly these outputs. */
   function answerWith(route: string, body: unknown): void {
-    simulator.inject({ route, status: 200, body });
+    suite.simulator.inject({ route, status: 200, body });
   }
 
   describe('routes and payloads', () => {
     it('runs a named workflow with the minimal body in upstream key order and returns the outputs list', async () => {
       answerWith('/my_workspace/workflows/my_workflow', { outputs: [{ some: 3, other: [1, { a: 'b' }] }] });
-      const outputs = await client.runWorkflow({ workspaceName: 'my_workspace', workflowId: 'my_workflow' });
+      const outputs = await suite.client.runWorkflow({ workspaceName: 'my_workspace', workflowId: 'my_workflow' });
       const request = only('/my_workspace/workflows/my_workflow');
       assert.equal(request.method, 'POST');
       assert.deepEqual(Object.keys(request.body as object), ['api_key', 'use_cache', 'enable_profiling', 'inputs']);
@@ -87,7 +56,7 @@ describe('workflows', () => {
 
     it('orders every optional field as upstream and sends workflow_version_id for named workflows only', async () => {
       answerWith('/ws/workflows/wf', { outputs: [] });
-      await client.runWorkflow({
+      await suite.client.runWorkflow({
         workspaceName: 'ws',
         workflowId: 'wf',
         images: { image: image },
@@ -117,15 +86,15 @@ describe('workflows', () => {
         workflow_version_id: 'v7',
       });
 
-      simulator.clearLog();
-      await client.runWorkflow({ specification: SPECIFICATION, images: { image }, workflowVersionId: 'ignored', disableSinks: true });
+      suite.simulator.clearLog();
+      await suite.client.runWorkflow({ specification: SPECIFICATION, images: { image }, workflowVersionId: 'ignored', disableSinks: true });
       const specBody = only('/workflows/run').body as Record<string, unknown>;
       assert.deepEqual(Object.keys(specBody), ['api_key', 'use_cache', 'enable_profiling', 'disable_sinks', 'inputs', 'specification']);
       assert.deepEqual(specBody.specification, SPECIFICATION);
     });
 
     it('runs an inline specification on the simulator and returns its detections', async () => {
-      const outputs = await client.runWorkflow({ specification: SPECIFICATION, images: { image } });
+      const outputs = await suite.client.runWorkflow({ specification: SPECIFICATION, images: { image } });
       assert.equal(outputs.length, 1);
       const predictions = outputs[0].predictions as { predictions: { class: string }[] };
       assert.deepEqual(predictions.predictions.map((prediction) => prediction.class).sort(), ['blue', 'red']);
@@ -133,7 +102,7 @@ describe('workflows', () => {
 
     it('keeps nested image batches nested, merges parameters after images, lets a parameter replace an image', async () => {
       answerWith('/workflows/run', { outputs: [] });
-      await client.runWorkflow({
+      await suite.client.runWorkflow({
         specification: SPECIFICATION,
         images: { image_1: image, image_2: [image, otherImage], nested: [[image, otherImage], [otherImage], []], replaced: image },
         parameters: { some: 10, list: [1, [2, 3]], replaced: 'text' },
@@ -156,14 +125,14 @@ describe('workflows', () => {
       process.on('warning', listen);
       try {
         answerWith('/infer/workflows/my_workspace/my_workflow', { outputs: [{ a: 1 }] });
-        const outputs = await client.inferFromWorkflow({ workspaceName: 'my_workspace', workflowName: 'my_workflow' });
+        const outputs = await suite.client.inferFromWorkflow({ workspaceName: 'my_workspace', workflowName: 'my_workflow' });
         assert.deepEqual(outputs, [{ a: 1 }]);
         answerWith('/infer/workflows', { outputs: [] });
-        await client.inferFromWorkflow({ specification: SPECIFICATION });
+        await suite.client.inferFromWorkflow({ specification: SPECIFICATION });
         await new Promise((resolve) => setImmediate(resolve));
         assert.equal(only('/infer/workflows/my_workspace/my_workflow').method, 'POST');
         assert.deepEqual(
-          simulator.log.map((request) => request.path),
+          suite.simulator.log.map((request) => request.path),
           ['/infer/workflows/my_workspace/my_workflow', '/infer/workflows'],
         );
         const deprecations = warnings.filter((warning) => /inferFromWorkflow/.test(warning.message));
@@ -182,28 +151,28 @@ describe('workflows', () => {
         { workspaceName: 'ws', workflowId: 'wf', specification: SPECIFICATION },
       ];
       for (const options of invalid) {
-        await assert.rejects(client.runWorkflow(options), (error: Error) => {
+        await assert.rejects(suite.client.runWorkflow(options), (error: Error) => {
           assert.ok(error instanceof InvalidParameterError);
           assert.equal(error.message, XOR_MESSAGE);
           return true;
         });
       }
-      await assert.rejects(client.inferFromWorkflow({ workspaceName: 'ws' }), InvalidParameterError);
-      assert.equal(simulator.log.length, 0);
+      await assert.rejects(suite.client.inferFromWorkflow({ workspaceName: 'ws' }), InvalidParameterError);
+      assert.equal(suite.simulator.log.length, 0);
     });
 
     it('places the key per transport: header only, or body and header', async () => {
       answerWith('/ws/workflows/wf', { outputs: [] });
       configure({ apiKeyTransport: 'header' });
-      await client.runWorkflow({ workspaceName: 'ws', workflowId: 'wf' });
+      await suite.client.runWorkflow({ workspaceName: 'ws', workflowId: 'wf' });
       const header = only('/ws/workflows/wf');
       assert.deepEqual(header.body, { use_cache: true, enable_profiling: false, inputs: {} });
       assert.equal(header.headers.authorization, `Bearer ${KEY}`);
 
-      simulator.clearLog();
+      suite.simulator.clearLog();
       answerWith('/ws/workflows/wf', { outputs: [] });
       configure({ apiKeyTransport: 'both' });
-      await client.useApiV0(() => client.runWorkflow({ workspaceName: 'ws', workflowId: 'wf' }));
+      await suite.client.useApiV0(() => suite.client.runWorkflow({ workspaceName: 'ws', workflowId: 'wf' }));
       const both = only('/ws/workflows/wf');
       assert.equal((both.body as { api_key: string }).api_key, KEY);
       assert.equal(both.rawQuery, '');
@@ -213,58 +182,58 @@ describe('workflows', () => {
 
   describe('retries', () => {
     it('retries 503 and connection resets, then succeeds', async () => {
-      simulator.inject({ route: '/workflows/run', status: 503, count: 2 });
-      const outputs = await client.runWorkflow({ specification: SPECIFICATION, images: { image } });
-      assert.equal(simulator.requests('/workflows/run').length, 3);
+      suite.simulator.inject({ route: '/workflows/run', status: 503, count: 2 });
+      const outputs = await suite.client.runWorkflow({ specification: SPECIFICATION, images: { image } });
+      assert.equal(suite.simulator.requests('/workflows/run').length, 3);
       assert.equal(outputs.length, 1);
 
-      simulator.clearLog();
-      simulator.inject({ route: '/workflows/run', kind: 'reset', count: 1 });
-      await client.runWorkflow({ specification: SPECIFICATION, images: { image } });
-      assert.equal(simulator.requests('/workflows/run').length, 2);
+      suite.simulator.clearLog();
+      suite.simulator.inject({ route: '/workflows/run', kind: 'reset', count: 1 });
+      await suite.client.runWorkflow({ specification: SPECIFICATION, images: { image } });
+      assert.equal(suite.simulator.requests('/workflows/run').length, 2);
     });
 
     it('gives up after three 503s with HTTPCallErrorError, at once for 500, and on persistent resets with HTTPClientError', async () => {
-      simulator.inject({ route: '/workflows/run', status: 503, count: Infinity });
-      await assert.rejects(client.runWorkflow({ specification: SPECIFICATION }), (error: Error) => {
+      suite.simulator.inject({ route: '/workflows/run', status: 503, count: Infinity });
+      await assert.rejects(suite.client.runWorkflow({ specification: SPECIFICATION }), (error: Error) => {
         assert.ok(error instanceof HTTPCallErrorError);
         assert.equal(error.statusCode, 503);
         assert.match(error.description, /^Original request failed and retry did not succeed\./);
         return true;
       });
-      assert.equal(simulator.requests('/workflows/run').length, 3);
+      assert.equal(suite.simulator.requests('/workflows/run').length, 3);
 
-      simulator.clearFaults();
-      simulator.clearLog();
-      simulator.inject({ route: '/workflows/run', status: 500, body: { message: 'Internal error.' } });
-      await assert.rejects(client.runWorkflow({ specification: SPECIFICATION }), (error: Error) => {
+      suite.simulator.clearFaults();
+      suite.simulator.clearLog();
+      suite.simulator.inject({ route: '/workflows/run', status: 500, body: { message: 'Internal error.' } });
+      await assert.rejects(suite.client.runWorkflow({ specification: SPECIFICATION }), (error: Error) => {
         assert.ok(error instanceof HTTPCallErrorError && error.statusCode === 500);
         return true;
       });
-      assert.equal(simulator.requests('/workflows/run').length, 1);
+      assert.equal(suite.simulator.requests('/workflows/run').length, 1);
 
-      simulator.clearLog();
-      simulator.inject({ route: '/workflows/run', kind: 'reset', count: Infinity });
-      await assert.rejects(client.runWorkflow({ specification: SPECIFICATION }), (error: Error) => {
+      suite.simulator.clearLog();
+      suite.simulator.inject({ route: '/workflows/run', kind: 'reset', count: Infinity });
+      await assert.rejects(suite.client.runWorkflow({ specification: SPECIFICATION }), (error: Error) => {
         assert.ok(error instanceof HTTPClientError && !(error instanceof HTTPCallErrorError));
         return true;
       });
-      assert.equal(simulator.requests('/workflows/run').length, 3);
+      assert.equal(suite.simulator.requests('/workflows/run').length, 3);
     });
 
     it('sends once when workflow retries are disabled', async () => {
       configure({ workflowRunRetriesEnabled: false });
-      simulator.inject({ route: '/workflows/run', status: 503, count: 1 });
-      await assert.rejects(client.runWorkflow({ specification: SPECIFICATION }), (error: Error) => {
+      suite.simulator.inject({ route: '/workflows/run', status: 503, count: 1 });
+      await assert.rejects(suite.client.runWorkflow({ specification: SPECIFICATION }), (error: Error) => {
         assert.ok(error instanceof HTTPCallErrorError && error.statusCode === 503);
         return true;
       });
-      assert.equal(simulator.requests('/workflows/run').length, 1);
+      assert.equal(suite.simulator.requests('/workflows/run').length, 1);
 
-      simulator.clearLog();
-      simulator.inject({ route: '/workflows/run', kind: 'reset', count: 1 });
-      await assert.rejects(client.runWorkflow({ specification: SPECIFICATION }), HTTPClientError);
-      assert.equal(simulator.requests('/workflows/run').length, 1);
+      suite.simulator.clearLog();
+      suite.simulator.inject({ route: '/workflows/run', kind: 'reset', count: 1 });
+      await assert.rejects(suite.client.runWorkflow({ specification: SPECIFICATION }), HTTPClientError);
+      assert.equal(suite.simulator.requests('/workflows/run').length, 1);
     });
   });
 
@@ -283,7 +252,7 @@ describe('workflows', () => {
 
     it('turns base64 image dicts into their value, recursively, leaving everything else alone', async () => {
       answerWith('/workflows/run', answer);
-      const [output] = await client.runWorkflow({ specification: SPECIFICATION });
+      const [output] = await suite.client.runWorkflow({ specification: SPECIFICATION });
       assert.deepEqual(output, {
         picture: jpegBase64,
         crops: [jpegBase64, { nested: jpegBase64 }],
@@ -295,7 +264,7 @@ describe('workflows', () => {
     it("gives image Buffers with outputVisualisationFormat 'buffer'", async () => {
       configure({ outputVisualisationFormat: 'buffer' });
       answerWith('/workflows/run', answer);
-      const [output] = await client.runWorkflow({ specification: SPECIFICATION });
+      const [output] = await suite.client.runWorkflow({ specification: SPECIFICATION });
       const bytes = Buffer.from(jpegBase64, 'base64');
       assert.ok(Buffer.isBuffer(output.picture));
       assert.deepEqual(output.picture, bytes);
@@ -305,7 +274,7 @@ describe('workflows', () => {
 
     it('fails clearly when the response has no outputs list', async () => {
       answerWith('/workflows/run', { something: 'else' });
-      await assert.rejects(client.runWorkflow({ specification: SPECIFICATION }), HTTPClientError);
+      await assert.rejects(suite.client.runWorkflow({ specification: SPECIFICATION }), HTTPClientError);
     });
 
     it('writes the profiler trace to a new file in the profiling directory', async () => {
@@ -316,7 +285,7 @@ describe('workflows', () => {
         const trace = [{ name: 'step', ph: 'X', ts: 1, dur: 2 }];
         answerWith('/workflows/run', { outputs: [{ a: 1 }], profiler_trace: trace });
         const traces: unknown[] = [];
-        const outputs = await client.runWorkflow({
+        const outputs = await suite.client.runWorkflow({
           specification: SPECIFICATION,
           enableProfiling: true,
           onProfilerTrace: (received) => traces.push(received),
@@ -338,10 +307,10 @@ describe('workflows', () => {
       try {
         configure({ profilingDirectory: root });
         answerWith('/workflows/run', { outputs: [] });
-        await client.runWorkflow({ specification: SPECIFICATION });
+        await suite.client.runWorkflow({ specification: SPECIFICATION });
         assert.deepEqual(await readdir(root), []);
         answerWith('/workflows/run', { outputs: [] });
-        await client.runWorkflow({ specification: SPECIFICATION, enableProfiling: true });
+        await suite.client.runWorkflow({ specification: SPECIFICATION, enableProfiling: true });
         const files = await readdir(root);
         assert.equal(files.length, 1);
         assert.deepEqual(JSON.parse(await readFile(join(root, files[0]), 'utf8')), []);
@@ -353,21 +322,21 @@ describe('workflows', () => {
 
   describe('interface and blocks', () => {
     it('describes a specification and a named workflow', async () => {
-      const described = await client.describeWorkflowInterface({ specification: SPECIFICATION });
+      const described = await suite.client.describeWorkflowInterface({ specification: SPECIFICATION });
       assert.deepEqual(only('/workflows/describe_interface').body, { api_key: KEY, specification: SPECIFICATION });
       assert.ok('image' in described.inputs);
       assert.ok('predictions' in described.outputs);
 
-      simulator.clearLog();
+      suite.simulator.clearLog();
       answerWith('/ws/workflows/wf/describe_interface', { inputs: {}, outputs: {}, typing_hints: {}, kinds_schemas: {} });
-      await client.describeWorkflowInterface({ workspaceName: 'ws', workflowId: 'wf', workflowVersionId: 'v2' });
+      await suite.client.describeWorkflowInterface({ workspaceName: 'ws', workflowId: 'wf', workflowVersionId: 'v2' });
       assert.deepEqual(only('/ws/workflows/wf/describe_interface').body, { api_key: KEY, use_cache: true, workflow_version_id: 'v2' });
 
-      await assert.rejects(client.describeWorkflowInterface({} as { specification: Record<string, unknown> }), InvalidParameterError);
+      await assert.rejects(suite.client.describeWorkflowInterface({} as { specification: Record<string, unknown> }), InvalidParameterError);
     });
 
     it('lists the blocks', async () => {
-      const blocks = await client.listWorkflowBlocks({ executionEngineVersion: '1.4.0' });
+      const blocks = await suite.client.listWorkflowBlocks({ executionEngineVersion: '1.4.0' });
       assert.deepEqual(only('/workflows/blocks/describe').body, {
         api_key: KEY,
         dynamic_blocks_definitions: [],
