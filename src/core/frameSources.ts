@@ -9,7 +9,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import { request } from 'undici';
 import { DEFAULT_IMAGE_EXTENSIONS } from './configuration';
-import { DEFAULT_JPEG_QUALITY, type JpegImage, maskUrlCredentials, readJpegSize, startJpegPipe } from './ffmpeg';
+import {
+  DEFAULT_JPEG_QUALITY,
+  type JpegImage,
+  type JpegPipeOptions,
+  maskUrlCredentials,
+  readJpegSize,
+  startJpegPipe,
+} from './ffmpeg';
 
 export type FrameSourceKind = 'file' | 'folder' | 'stream' | 'webcam' | 'snapshot' | 'lavfi';
 export const FRAME_SOURCE_KINDS: readonly FrameSourceKind[] = ['file', 'folder', 'stream', 'webcam', 'snapshot', 'lavfi'];
@@ -31,18 +38,11 @@ export interface Credentials {
   password?: string;
 }
 
-export interface FrameSourceOptions {
+/** Size and quality as ffmpeg takes them; images from folders and snapshot URLs are resized and re-encoded with them too. */
+export interface FrameSourceOptions extends Pick<JpegPipeOptions, 'width' | 'height' | 'quality' | 'realtime' | 'ffmpegPath'> {
   /** Frame-rate cap: ffmpeg's fps filter for videos and streams, pacing for folders. */
   maxFps?: number;
-  /** Output size; one side alone keeps the aspect ratio. */
-  width?: number;
-  height?: number;
-  /** JPEG quality 1..100, default 85. */
-  quality?: number;
-  /** Read a file at its native frame rate instead of as fast as possible. */
-  realtime?: boolean;
   signal?: AbortSignal;
-  ffmpegPath?: string;
   /** RTSP lower transport, default 'tcp' (UDP loses packets on most networks). */
   rtspTransport?: 'tcp' | 'udp';
   /** ffmpeg input format of a webcam, default 'v4l2'. */

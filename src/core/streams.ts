@@ -7,13 +7,8 @@ import { wrapError } from './execution';
 import { readFrames, type FrameSourceInput, type FrameSourceOptions } from './frameSources';
 import { infer, type InferenceResult } from './inference';
 
-export interface InferOnStreamOptions extends FrameSourceOptions {
-  /** Frame-rate cap, applied by ffmpeg before encoding (dropped frames are never sent). */
-  maxFps?: number;
-  /** Pace a video file at its native frame rate instead of as fast as possible. */
-  realtime?: boolean;
-  signal?: AbortSignal;
-}
+/** The frame source's options: `maxFps` drops frames before they are encoded or sent, `signal` stops the loop. */
+export type InferOnStreamOptions = FrameSourceOptions;
 
 export interface StreamInference {
   /** The frame index for videos and streams, the file path for folders. */
