@@ -139,9 +139,7 @@ export async function editEveryField(page: Page, prefix: string, fields: DialogF
       }
     }
   }
-  const shown: Record<string, FieldValue> = {};
-  for (const field of fields) if (!field.configReference) shown[field.property] = await readField(page, prefix, field);
-  return shown;
+  return readEveryField(page, prefix, fields);
 }
 
 export async function readEveryField(page: Page, prefix: string, fields: DialogField[]): Promise<Record<string, FieldValue>> {

@@ -50,13 +50,11 @@ export async function packageNodes(): Promise<PackageNodes> {
 
 export interface NodeRedOptions {
   theme?: Theme;
-  /** A flow written to flows.json before start. */
-  flows?: unknown[];
 }
 
 export interface NodeRedInstance {
   url: string;
-  userDir: string;
+  /** Everything Node-RED printed so far. */
   output(): string;
   readUserFile(name: string): Promise<string>;
   stop(): Promise<void>;
@@ -122,7 +120,6 @@ export async function startNodeRed(options: NodeRedOptions = {}): Promise<NodeRe
   const userDir = await mkdtemp(path.join(tmpdir(), 'roboflow-editor-'));
   const settingsFile = path.join(userDir, 'settings.js');
   await writeFile(settingsFile, settingsSource(userDir, options.theme ?? 'light'));
-  if (options.flows) await writeFile(path.join(userDir, 'flows.json'), JSON.stringify(options.flows));
 
   let output = '';
   const child = spawn(process.execPath, [NODE_RED_CLI, '--settings', settingsFile], {
@@ -135,7 +132,6 @@ export async function startNodeRed(options: NodeRedOptions = {}): Promise<NodeRe
     const url = await waitForListening(child, () => output);
     return {
       url,
-      userDir,
       output: () => output,
       readUserFile: (name) => readFile(path.join(userDir, name), 'utf8'),
       async stop() {
@@ -195,9 +191,8 @@ export async function waitForEditorReady(page: Page): Promise<void> {
   });
   await page.waitForSelector('#red-ui-loading-progress', { state: 'hidden' });
   await page.evaluate(() => {
-    const win = window as any;
-    win.__debugMessages = [];
-    win.RED.comms.subscribe('debug', (_topic: string, message: unknown) => win.__debugMessages.push(message));
+    window.__debugMessages = [];
+    window.RED.comms.subscribe('debug', (_topic: string, message: unknown) => window.__debugMessages.push(message));
   });
 }
 
@@ -244,7 +239,7 @@ export async function editConfigNode(page: Page, type: string, id?: string): Pro
   await waitForTrayIdle(page);
 }
 
-export async function trayCount(page: Page): Promise<number> {
+async function trayCount(page: Page): Promise<number> {
   return page.locator('.red-ui-tray').count();
 }
 
@@ -369,8 +364,6 @@ export interface EditorEnvironment {
 
 export interface EnvironmentOptions extends NodeRedOptions {
   simulator?: SimulatorOptions;
-  /** Built from the simulator's URL once it is listening. */
-  flowsFor?: (simulatorUrl: string) => unknown[];
 }
 
 /**
@@ -387,8 +380,7 @@ export function useEditorEnvironment(options: EnvironmentOptions = {}): () => Ed
     this.timeout(EDITOR_TEST_TIMEOUT);
     const simulator = await startSimulator(options.simulator);
     environment.simulator = simulator;
-    const flows = options.flowsFor ? options.flowsFor(simulator.url) : options.flows;
-    environment.nodeRed = await startNodeRed({ theme: options.theme, flows });
+    environment.nodeRed = await startNodeRed({ theme: options.theme });
     environment.browser = await launchChromium();
   });
   after(async function () {
