@@ -119,7 +119,6 @@ describe('editor: every example imports from the menu, deploys unedited and show
     it(example, async () => {
       const { page } = editor;
       await resetFlows(page);
-      const seen = (await debugMessages(page)).length;
       await importExample(page, example);
       assert.deepEqual(await invalidNodes(page), [], `${example}: nodes need editing before Deploy`);
       assert.equal((await deploy(page)).status(), 200);
@@ -129,15 +128,24 @@ describe('editor: every example imports from the menu, deploys unedited and show
       for (const inject of flow.injects) {
         const before = (await debugMessages(page)).length;
         await triggerInject(page, inject);
-        await page.waitForFunction((count) => window.__debugMessages.length > count, before);
+        await page
+          .waitForFunction((count) => window.__debugMessages.length > count, before)
+          .catch(() => assert.fail(`${example}: inject ${inject} led to no debug output`));
       }
       const outputIds = flow.outputDebugs.map((debug) => debug.id);
-      await page.waitForFunction(
-        (ids) => ids.every((id: string) => window.__debugMessages.some((message: { id: string }) => message.id === id)),
-        outputIds,
+      await page
+        .waitForFunction(
+          (ids) => ids.every((id: string) => window.__debugMessages.some((message: { id: string }) => message.id === id)),
+          outputIds,
+        )
+        .catch(async () => {
+          const heard = new Set((await debugMessages(page)).map((message) => message.id));
+          const silent = flow.outputDebugs.filter((debug) => !heard.has(debug.id)).map((debug) => debug.name);
+          assert.fail(`${example}: debug ${silent.join(', ')} showed nothing`);
+        });
+      const failures = (await debugMessages(page)).filter(
+        (message) => flow.errorDebugs.includes(message.id) || (message as { level?: number }).level === 20,
       );
-      const messages = (await debugMessages(page)).slice(seen);
-      const failures = messages.filter((message) => flow.errorDebugs.includes(message.id) || (message as { level?: number }).level === 20);
       assert.deepEqual(failures, [], `${example} reported errors`);
       await page.evaluate(() => window.RED.sidebar.show('debug'));
       await screenshot(page, `example-${example}`);
