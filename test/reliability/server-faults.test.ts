@@ -120,6 +120,16 @@ describe('reliability: server faults reach Catch and the infer node recovers', f
     });
   }
 
+  it('server error echoing the Authorization header (header key transport)', async () => {
+    const flow = await loadInferFlow(simulator.url, { server: { apiKeyTransport: 'header' } });
+    await assertRecovers(flow, image);
+    assert.equal(simulator.requests('/infer/')[0].headers.authorization, `Bearer ${MARKER_KEY}`);
+    simulator.inject({ route: '/infer/*', status: 403, body: { message: `Rejected header Authorization: Bearer ${MARKER_KEY}` } });
+    const message = await caughtError(flow, { payload: image, topic: 'header' });
+    assert.match(message, /^HTTPCallErrorError: HTTP 403: Rejected header Authorization: Bearer \*\*\* \(403 Client Error: Forbidden for url: /);
+    await assertRecovers(flow, image);
+  });
+
   it('429 storm: waits as long as Retry-After says between attempts', async () => {
     const flow = await loadInferFlow(simulator.url);
     await assertRecovers(flow, image);
