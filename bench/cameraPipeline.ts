@@ -59,6 +59,8 @@ export class CameraPipeline {
   readonly counts: PipelineCounts = { frames: 0, results: 0, errors: 0, completes: 0 };
   /** Age of each result's frame when the result arrived, in ms. */
   readonly ages: number[] = [];
+  /** How long each result's `client.infer` call took, as the infer node reports it, in ms. */
+  readonly callTimes: number[] = [];
   readonly rssSamples: number[] = [];
   readonly errorMessages = new Map<string, number>();
   /** Called for every result and every error, in arrival order. */
@@ -85,6 +87,8 @@ export class CameraPipeline {
       this.counts.results += 1;
       const capturedAt = frameTimestamp(msg);
       if (capturedAt !== undefined) this.ages.push(Date.now() - capturedAt);
+      const callTime = (msg.inference as { timeMs?: unknown } | undefined)?.timeMs;
+      if (typeof callTime === 'number') this.callTimes.push(callTime);
       this.onOutcome('result');
     });
     this.red.tap('errors', (msg) => {

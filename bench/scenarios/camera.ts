@@ -46,6 +46,7 @@ async function run(options: BenchOptions): Promise<Row[]> {
       { scenario, figure: 'delivered results', value: results / seconds, unit: 'res/s', ideal: idealResults },
       { scenario, figure: 'dropped frames (policy latest)', value: dropped / seconds, unit: 'fps', ideal: FPS - idealResults },
       { scenario, figure: 'errors', value: errors, unit: '', ideal: 0 },
+      { scenario, figure: 'infer call time p50, as the node reports it (floor: server latency)', value: percentile(pipeline.callTimes, 0.5), unit: 'ms', ideal: LATENCY_MS },
       { scenario, figure: 'result frame age p50 (floor: server latency)', value: percentile(pipeline.ages, 0.5), unit: 'ms', ideal: LATENCY_MS },
       {
         scenario,
