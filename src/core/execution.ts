@@ -222,6 +222,8 @@ export class Transport {
       if (request.signal?.aborted) throw new ExchangeFailure('aborted', 'aborted', request.signal.reason);
       if (this.lifetime.signal.aborted) throw new ExchangeFailure('aborted', 'closed', this.lifetime.signal.reason);
       if (deadline.signal.aborted) throw new ExchangeFailure('timeout', `Request timed out after ${timeoutMs} ms: ${target}`);
+      // Refused before anything was sent (e.g. a pasted key ending in a line break): retrying cannot help.
+      if (codeOf(error) === 'UND_ERR_INVALID_ARG') throw new HTTPClientError(`Cannot send ${target}: ${this.scrub(describeError(error))}`);
       throw new ExchangeFailure('connection', `Error with server connection: ${target}: ${this.scrub(describeError(error))}`);
     } finally {
       clearTimeout(timer);
@@ -557,9 +559,14 @@ function isAbortError(error: unknown): boolean {
   return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
 }
 
-function isConnectionError(error: unknown): boolean {
+function codeOf(error: unknown): string | undefined {
   const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && (code.startsWith('UND_ERR') || code.startsWith('ECONN') || code === 'ENOTFOUND' || code === 'EPIPE');
+  return typeof code === 'string' ? code : undefined;
+}
+
+function isConnectionError(error: unknown): boolean {
+  const code = codeOf(error);
+  return code !== undefined && (code.startsWith('UND_ERR') || code.startsWith('ECONN') || code === 'ENOTFOUND' || code === 'EPIPE');
 }
 
 function maskField(target: object, field: string, apiKey: string | undefined): void {

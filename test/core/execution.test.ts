@@ -374,6 +374,26 @@ describe('execution', () => {
       }
     });
 
+    it('refuses at once, not as a connection failure, a request undici cannot send (a key with a line break)', async () => {
+      const pasted = new Transport(simulator.url, `${API_KEY}\n`);
+      try {
+        const context = pasted.context({
+          configuration: new InferenceConfiguration({ apiKeyTransport: 'header' }),
+          mode: 'v1',
+          selectedModel: undefined,
+        });
+        await assert.rejects(context.send({ method: 'GET', path: '/model/registry', retry: 'inference' }), (error: Error) => {
+          assert.equal(error.name, 'HTTPClientError');
+          assert.match(error.message, /^Cannot send GET http:\/\/127\.0\.0\.1:\d+\/model\/registry: invalid authorization header/);
+          assert.ok(!error.message.includes(API_KEY));
+          return true;
+        });
+        assert.equal(simulator.log.length, 0);
+      } finally {
+        await pasted.close();
+      }
+    });
+
     it('aborts a call through its signal', async () => {
       simulator.setLatency(10_000);
       const controller = new AbortController();
