@@ -14,6 +14,7 @@ import {
   editNode,
   openEditor,
   packageNodes,
+  screenshot,
   useEditorEnvironment,
   VIEWPORTS,
   type EditorPage,
@@ -110,6 +111,7 @@ for (const theme of ['light', 'dark'] as Theme[]) {
         for (const dialog of dialogs) {
           await openDialog(page, dialog);
           await checkRendering(dialog.type);
+          if (viewport === VIEWPORTS[0]) await screenshot(page, `dialog-${theme}-${dialog.type}`);
           // Tabs inside the dialog's form (not the tray's own): each shows other fields.
           const tabs = page.locator('.red-ui-tray-content form .red-ui-tab:visible a.red-ui-tab-label');
           for (let index = 0; index < (await tabs.count()); index += 1) {
