@@ -97,7 +97,7 @@ export class Transport {
     try {
       url = new URL(apiUrl);
     } catch {
-      throw new HTTPClientError(`Invalid api URL: ${maskApiKey(apiUrl)}`);
+      throw new HTTPClientError(`Invalid api URL: ${this.scrub(apiUrl)}`);
     }
     this.basePath = url.pathname.replace(/\/+$/, '');
     // Our own per-request deadline (requestTimeoutMs) governs; undici's 300 s defaults would cut it short.

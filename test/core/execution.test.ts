@@ -487,6 +487,14 @@ describe('execution', () => {
       }
     });
 
+    it('keeps the key out of the error for an api URL that is not a URL', () => {
+      assert.throws(() => new InferenceHTTPClient(`host/${API_KEY}`, API_KEY), (error: Error) => {
+        assert.equal(error.name, 'HTTPClientError');
+        assert.equal(error.message, 'Invalid api URL: host/ab***yz');
+        return true;
+      });
+    });
+
     it('keeps the key out of what inspecting or serialising a client or a context shows', async () => {
       const client = new InferenceHTTPClient(simulator.url, API_KEY);
       try {
