@@ -255,7 +255,7 @@ export class Transport {
 }
 
 /** The state snapshot plus the shared transport, handed to every family function. */
-export class TransportContext implements RequestContext {
+class TransportContext implements RequestContext {
   readonly configuration: InferenceConfiguration;
   readonly mode: ClientMode;
   readonly selectedModel: string | undefined;

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import type { ChildProcess } from 'node:child_process';
 import ffmpeg from 'fluent-ffmpeg';
 
-export const FFMPEG_INSTALL_HINT = 'Install it (Debian/Ubuntu: `apt install ffmpeg`) or set FFMPEG_PATH to the binary.';
+const FFMPEG_INSTALL_HINT = 'Install it (Debian/Ubuntu: `apt install ffmpeg`) or set FFMPEG_PATH to the binary.';
 const KILL_GRACE_MS = 2_000;
 export const DEFAULT_JPEG_QUALITY = 85;
 const DEFAULT_MAX_IMAGE_BYTES = 64 * 1024 * 1024;
@@ -253,7 +253,7 @@ function videoFilters(options: JpegPipeOptions): string[] {
   return filters;
 }
 
-export function ffmpegArguments(options: JpegPipeOptions): { inputOptions: string[]; outputOptions: string[] } {
+function ffmpegArguments(options: JpegPipeOptions): { inputOptions: string[]; outputOptions: string[] } {
   const filters = videoFilters(options);
   return {
     inputOptions: ['-nostdin', '-hide_banner', '-loglevel', 'error', ...(options.realtime ? ['-re'] : []), ...(options.inputOptions ?? [])],
