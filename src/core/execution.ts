@@ -18,9 +18,9 @@ import type {
   WireImage,
 } from './context';
 import { describeError, HTTPCallErrorError, HTTPClientError, maskApiKey, redactSecret, truncate } from './errors';
-import { loadImages } from './images';
+import { loadImages, type ImageSources } from './images';
 import type { ModelDescription } from './models';
-import { policyLookup, resolveUrlPolicy, type UrlPolicy, type UrlPolicyInput } from './urlPolicy';
+import { policyLookup, resolveUrlPolicy, type UrlPolicyInput } from './urlPolicy';
 
 /** The client state a RequestContext snapshots. */
 export interface ContextState {
@@ -80,19 +80,16 @@ export class Transport {
   readonly apiUrl: string;
   // An ES private field: util.inspect and JSON.stringify of a client never show it.
   readonly #apiKey: string | undefined;
-  readonly urlPolicy: UrlPolicy;
-  readonly fileBaseDir: string | undefined;
   readonly modelDescriptions = new Map<string, Promise<ModelDescription>>();
   private readonly basePath: string;
   private readonly pool: Pool;
-  private readonly downloadAgent: Agent;
+  /** Where image inputs may come from; downloads go through their own small Agent, never the API pool. */
+  private readonly imageSources: ImageSources & { downloadAgent: Agent };
   private readonly lifetime = new AbortController();
 
   constructor(apiUrl: string, apiKey: string | undefined, options: TransportOptions = {}) {
     this.apiUrl = apiUrl;
     this.#apiKey = apiKey;
-    this.urlPolicy = resolveUrlPolicy(options.urlPolicy);
-    this.fileBaseDir = options.fileBaseDir;
     let url: URL;
     try {
       url = new URL(apiUrl);
@@ -102,12 +99,14 @@ export class Transport {
     this.basePath = url.pathname.replace(/\/+$/, '');
     // Our own per-request deadline (requestTimeoutMs) governs; undici's 300 s defaults would cut it short.
     this.pool = new Pool(url.origin, { headersTimeout: 0, bodyTimeout: 0 });
-    this.downloadAgent = new Agent({
+    const urlPolicy = resolveUrlPolicy(options.urlPolicy);
+    const downloadAgent = new Agent({
       connections: 4,
       headersTimeout: 0,
       bodyTimeout: 0,
-      connect: { lookup: policyLookup(this.urlPolicy) },
+      connect: { lookup: policyLookup(urlPolicy) },
     });
+    this.imageSources = { urlPolicy, fileBaseDir: options.fileBaseDir, downloadAgent };
   }
 
   get apiKey(): string | undefined {
@@ -127,7 +126,7 @@ export class Transport {
     if (this.closed) return;
     this.lifetime.abort(new HTTPClientError('The client was closed.'));
     this.modelDescriptions.clear();
-    await Promise.all([this.pool.destroy(), this.downloadAgent.destroy()]);
+    await Promise.all([this.pool.destroy(), this.imageSources.downloadAgent.destroy()]);
   }
 
   get lifetimeSignal(): AbortSignal {
@@ -138,11 +137,7 @@ export class Transport {
     this.assertOpen();
     const link = linkSignals([options.signal, this.lifetime.signal]);
     try {
-      return await loadImages(
-        input,
-        { ...options, signal: link.signal },
-        { urlPolicy: this.urlPolicy, fileBaseDir: this.fileBaseDir, downloadAgent: this.downloadAgent },
-      );
+      return await loadImages(input, { ...options, signal: link.signal }, this.imageSources);
     } finally {
       link.release();
     }
