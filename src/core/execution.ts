@@ -117,13 +117,9 @@ export class Transport {
     return new TransportContext(this, state);
   }
 
-  get closed(): boolean {
-    return this.lifetime.signal.aborted;
-  }
-
   /** Aborts every request in flight and destroys the pool and the download agent. */
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.lifetimeSignal.aborted) return;
     this.lifetime.abort(new HTTPClientError('The client was closed.'));
     this.modelDescriptions.clear();
     await Promise.all([this.pool.destroy(), this.imageSources.downloadAgent.destroy()]);
@@ -180,7 +176,7 @@ export class Transport {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new HTTPClientError('The client was closed.');
+    if (this.lifetimeSignal.aborted) throw new HTTPClientError('The client was closed.');
   }
 
   private async pause(milliseconds: number, signal: AbortSignal | undefined): Promise<void> {
@@ -244,7 +240,7 @@ export class Transport {
   }
 
   /** `api_key=` values first (upstream's `ab***yz`), then any other occurrence of the key. */
-  scrub(text: string): string {
+  private scrub(text: string): string {
     return redactSecret(maskApiKey(text), this.apiKey);
   }
 }
