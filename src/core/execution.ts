@@ -98,7 +98,7 @@ export class Transport {
     }
     this.basePath = url.pathname.replace(/\/+$/, '');
     // Our own per-request deadline (requestTimeoutMs) governs; undici's 300 s defaults would cut it short.
-    this.pool = new Pool(url.origin, { headersTimeout: 0, bodyTimeout: 0 });
+    this.pool = new Pool(url.origin, { headersTimeout: 0, bodyTimeout: 0, maxResponseSize: MAX_RESPONSE_BYTES });
     const urlPolicy = resolveUrlPolicy(options.urlPolicy);
     const downloadAgent = new Agent({
       connections: 4,
@@ -206,7 +206,7 @@ export class Transport {
         body: request.json !== undefined ? JSON.stringify(request.json) : request.textBody,
         signal,
       });
-      const body = await readBody(response.body, target);
+      const body = Buffer.from(await response.body.arrayBuffer());
       return makeResponse(response.statusCode, flattenHeaders(response.headers), body, target);
     } catch (error) {
       if (error instanceof HTTPClientError) throw error;
@@ -215,6 +215,9 @@ export class Transport {
       if (deadline.signal.aborted) throw new ExchangeFailure('timeout', `Request timed out after ${timeoutMs} ms: ${target}`);
       // Refused before anything was sent (e.g. a pasted key ending in a line break): retrying cannot help.
       if (codeOf(error) === 'UND_ERR_INVALID_ARG') throw new HTTPClientError(`Cannot send ${target}: ${this.scrub(describeError(error))}`);
+      if (codeOf(error) === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
+        throw new HTTPClientError(`Response to ${target} exceeds ${MAX_RESPONSE_BYTES} bytes.`);
+      }
       throw new ExchangeFailure('connection', `Error with server connection: ${target}: ${this.scrub(describeError(error))}`);
     } finally {
       clearTimeout(timer);
@@ -464,20 +467,6 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
     if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
   return flat;
-}
-
-async function readBody(body: AsyncIterable<Buffer> & { destroy(): unknown }, target: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of body) {
-    total += chunk.length;
-    if (total > MAX_RESPONSE_BYTES) {
-      body.destroy();
-      throw new HTTPClientError(`Response to ${target} exceeds ${MAX_RESPONSE_BYTES} bytes.`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 function makeResponse(status: number, headers: Record<string, string>, body: Buffer, target: string): HttpResponse {
