@@ -3,12 +3,18 @@
 // and inject nodes by helpers that send what the inject would (comments left out: the test
 // runtime only knows catch, status and complete of the core nodes).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../simulator';
 import { collect, helper, nodeModules, type FlowNode } from './helpers';
 
-const NODES = () => nodeModules('roboflow-server', 'roboflow-infer', 'roboflow-model-manager');
+const NODES = () => nodeModules('roboflow-server', 'roboflow-infer', 'roboflow-model-manager', 'roboflow-stream-source');
+const EXAMPLES_DIR = join(__dirname, '..', '..', 'examples');
+/** Examples run by their node's own test file (test/nodes/<name>.test.ts); the rest run here. */
+const RUN_BY_NODE_TESTS = ['clip-compare', 'gaze', 'ocr', 'workflow'];
+const RUN_HERE = ['demo', 'infer-object-detection', 'model-manager', 'stream-test-pattern'];
+/** Node-RED's own nodes the examples may use: a user has them without installing anything. */
+const CORE_TYPES = ['tab', 'comment', 'inject', 'debug', 'catch', 'status', 'complete', 'switch', 'change', 'function'];
 
 function exampleFlow(name: string, serverUrl: string): FlowNode[] {
   const flow = readExample(name);
@@ -40,11 +46,22 @@ function press(example: FlowNode[], name: string): void {
 }
 
 function readExample(name: string): FlowNode[] {
-  return JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples', `${name}.json`), 'utf8')) as FlowNode[];
+  return JSON.parse(readFileSync(join(EXAMPLES_DIR, `${name}.json`), 'utf8')) as FlowNode[];
 }
 
 describe('example flows', function () {
   let simulator: Simulator;
+
+  it('are all run by a test, each with a Comment node and no third-party nodes', () => {
+    const names = readdirSync(EXAMPLES_DIR).filter((file) => file.endsWith('.json')).map((file) => file.slice(0, -'.json'.length));
+    assert.deepEqual(names.sort(), [...RUN_BY_NODE_TESTS, ...RUN_HERE].sort(), 'a new example needs a test');
+    for (const name of names) {
+      const flow = readExample(name);
+      assert.ok(flow.some((node) => node.type === 'comment'), `${name} explains itself in a Comment node`);
+      const foreign = flow.filter((node) => !CORE_TYPES.includes(node.type) && !node.type.startsWith('roboflow-'));
+      assert.deepEqual(foreign.map((node) => node.type), [], `${name} uses only core and Roboflow nodes`);
+    }
+  });
 
   before(async () => {
     await helper.startServer();
@@ -89,5 +106,19 @@ describe('example flows', function () {
     assert.ok(loaded.payload.models.some((model: { modelId: string }) => model.modelId === 'shapes/1'));
     assert.equal(described.payload.modelId, 'coco/3');
     assert.deepEqual(cleared.payload.models, []);
+  });
+
+  it('stream-test-pattern: frames of the test pattern reach the debug node with their red and blue box', async function () {
+    this.timeout(20_000);
+    const example = readExample('stream-test-pattern');
+    await helper.load(NODES(), exampleFlow('stream-test-pattern', simulator.url), {});
+    const debugId = example.find((node) => node.type === 'debug')?.id;
+    assert.ok(debugId);
+    const [first, second] = await collect(debugId).atLeast(2);
+    for (const msg of [first, second]) {
+      assert.deepEqual(msg.counts, { red: 1, blue: 1 });
+      assert.equal(msg.frame.width, 640);
+    }
+    assert.equal(simulator.requests('/infer/object_detection').length >= 2, true);
   });
 });
