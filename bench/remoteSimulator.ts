@@ -100,7 +100,7 @@ export class RemoteSimulator {
 
   /**
    * Answers every request to `route` with `body` after the set latency. The simulator still
-   * receives and parses each request, but skips its image analysis (about 14 ms of CPU for a
+   * receives and parses each request, but skips its image analysis (about 10 ms of CPU for a
    * 640x480 image, on one thread), which would otherwise cap every throughput figure.
    * Injected first, it also shadows any later fault on the same route.
    */
