@@ -85,9 +85,12 @@ export class EmbeddedNodeRed {
   }
 
   async stop(): Promise<void> {
-    await this.clear().catch(() => undefined);
-    await this.red.stop();
-    rmSync(this.userDir, { recursive: true, force: true });
+    try {
+      await this.clear().catch(() => undefined);
+      await this.red.stop();
+    } finally {
+      rmSync(this.userDir, { recursive: true, force: true });
+    }
   }
 }
 
