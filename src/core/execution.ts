@@ -1,6 +1,7 @@
 // The transport under every client: one undici Pool for the API origin, a small Agent for image
 // downloads, upstream's retry policies, a sliding concurrency window, error wrapping, and the
 // RequestContexts the endpoint families work with.
+import { setMaxListeners } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, Pool } from 'undici';
@@ -107,6 +108,8 @@ export class Transport {
       connect: { lookup: policyLookup(urlPolicy) },
     });
     this.imageSources = { urlPolicy, fileBaseDir: options.fileBaseDir, downloadAgent };
+    // Every request in flight listens to the client's lifetime; more than ten is normal, not a leak.
+    setMaxListeners(0, this.lifetime.signal);
   }
 
   get apiKey(): string | undefined {
@@ -417,6 +420,8 @@ export function mapConcurrent<T, R>(
  */
 export function linkSignals(sources: ReadonlyArray<AbortSignal | undefined>): { signal: AbortSignal; release(): void } {
   const controller = new AbortController();
+  // A linked signal is itself the source of every request a batch has in flight.
+  setMaxListeners(0, controller.signal);
   const attached: Array<[AbortSignal, () => void]> = [];
   const release = () => {
     for (const [source, onAbort] of attached.splice(0)) source.removeEventListener('abort', onAbort);

@@ -3,6 +3,7 @@
 // Predictions are derived from the image: each strongly coloured region (red, green, blue,
 // yellow; see test/fixtures/images.ts) is one object, its box the bounding box of that colour.
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { coreModelRoutes } from './coreModels';
@@ -77,6 +78,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const log: LoggedRequest[] = [];
   const faults = new FaultBook();
   const stopping = new AbortController();
+  // Each request waiting out its latency listens for the stop; many at once is normal.
+  setMaxListeners(0, stopping.signal);
   let latencyMs = options.latencyMs ?? 0;
 
   const server = createServer((request, response) => {
