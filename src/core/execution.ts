@@ -49,7 +49,7 @@ const WORKFLOW_RETRY_FAILED =
 
 let transportGuidanceShown = false;
 
-/** Unset transport means legacy, with upstream's one-time guidance warning per process. */
+/** Unset transport means legacy, with upstream's one-time guidance warning per process (only once a key is placed). */
 function keyTransport(configuration: InferenceConfiguration): ApiKeyTransport {
   if (configuration.apiKeyTransport) return configuration.apiKeyTransport;
   if (!transportGuidanceShown) {
@@ -283,19 +283,20 @@ class TransportContext implements RequestContext {
   }
 
   legacyKeyPayload(): { api_key?: string } {
-    return this.keyUnless(keyTransport(this.configuration) === 'header');
+    return this.keyUnless(() => keyTransport(this.configuration) === 'header');
   }
 
   modelKeyPayload(): { api_key?: string } {
-    return this.keyUnless(this.mode !== 'v1' || keyTransport(this.configuration) === 'header');
+    return this.keyUnless(() => this.mode !== 'v1' || keyTransport(this.configuration) === 'header');
   }
 
   modelKeyQuery(): { api_key?: string } {
-    return this.keyUnless(this.mode !== 'v0' || keyTransport(this.configuration) === 'header');
+    return this.keyUnless(() => this.mode !== 'v0' || keyTransport(this.configuration) === 'header');
   }
 
-  private keyUnless(omitted: boolean): { api_key?: string } {
-    return omitted || !this.apiKey ? {} : { api_key: this.apiKey };
+  /** Without a key there is nothing to place, and nothing to warn about (the transport stays unresolved). */
+  private keyUnless(omitted: () => boolean): { api_key?: string } {
+    return !this.apiKey || omitted() ? {} : { api_key: this.apiKey };
   }
 
   loadImages(input: ImagesInput, options?: LoadImagesOptions): Promise<EncodedImage[]> {

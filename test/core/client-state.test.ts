@@ -9,11 +9,15 @@ import { standardImage } from '../fixtures/images';
 import { type Simulator, startSimulator } from '../simulator';
 
 /** Runs a few key placements in a fresh process (the warning is once per process) and returns its stderr. */
-async function guidanceWarnings(transports: Array<string | undefined>, environment: Record<string, string> = {}): Promise<number> {
+async function guidanceWarnings(
+  transports: Array<string | undefined>,
+  environment: Record<string, string> = {},
+  apiKey: string | null = 'key',
+): Promise<number> {
   const script = `
     const { InferenceConfiguration } = require(${JSON.stringify(join(__dirname, '../../src/core/configuration'))});
     const { Transport } = require(${JSON.stringify(join(__dirname, '../../src/core/execution'))});
-    const transport = new Transport('http://127.0.0.1:1', 'key');
+    const transport = new Transport('http://127.0.0.1:1', ${JSON.stringify(apiKey)});
     for (const apiKeyTransport of ${JSON.stringify(transports)}) {
       const configuration = new InferenceConfiguration(apiKeyTransport ? { apiKeyTransport } : {});
       transport.context({ configuration, mode: 'v1', selectedModel: undefined }).legacyKeyPayload();
@@ -138,13 +142,14 @@ describe('client state', () => {
     assert.equal(client.selectedModel, undefined);
   });
 
-  it('warns once per process about an unset key transport, never for an explicit one', async () => {
+  it('warns once per process about an unset key transport, never for an explicit one or without a key', async () => {
     const counts = await Promise.all([
       guidanceWarnings([undefined, undefined, 'header', undefined]),
       guidanceWarnings(['legacy', 'both', 'header']),
       guidanceWarnings([undefined], { INFERENCE_WARNINGS_DISABLED: 'true' }),
+      guidanceWarnings([undefined, undefined], {}, null),
     ]);
-    assert.deepEqual(counts, [1, 0, 0]);
+    assert.deepEqual(counts, [1, 0, 0, 0]);
   });
 
   it('is unusable after close', async () => {
