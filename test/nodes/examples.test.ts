@@ -3,18 +3,24 @@
 // and inject nodes by helpers that send what the inject would (comments left out: the test
 // runtime only knows catch, status and complete of the core nodes).
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { startSimulator, type Simulator } from '../simulator';
 import { collect, helper, nodeModules, type FlowNode } from './helpers';
 
-const NODES = () => nodeModules('roboflow-server', 'roboflow-infer', 'roboflow-model-manager', 'roboflow-stream-source');
+const NODES = () => [
+  ...nodeModules('roboflow-server', 'roboflow-infer', 'roboflow-model-manager', 'roboflow-stream-source'),
+  // Node-RED's own switch node, which the video-file example uses.
+  require('@node-red/nodes/core/function/10-switch.js'),
+];
 const EXAMPLES_DIR = join(__dirname, '..', '..', 'examples');
 /** Examples run by their node's own test file (test/nodes/<name>.test.ts); the rest run here. */
 const RUN_BY_NODE_TESTS = ['clip-compare', 'gaze', 'ocr', 'workflow'];
-const RUN_HERE = ['demo', 'infer-object-detection', 'model-manager', 'stream-test-pattern'];
+const RUN_HERE = ['demo', 'infer-object-detection', 'model-manager', 'stream-test-pattern', 'stream-video-file'];
 /** Node-RED's own nodes the examples may use: a user has them without installing anything. */
-const CORE_TYPES = ['tab', 'comment', 'inject', 'debug', 'catch', 'status', 'complete', 'switch', 'change', 'function'];
+const CORE_TYPES = ['tab', 'comment', 'inject', 'debug', 'catch', 'status', 'complete', 'switch', 'change', 'function', 'exec'];
 
 function exampleFlow(name: string, serverUrl: string): FlowNode[] {
   const flow = readExample(name);
@@ -25,7 +31,7 @@ function exampleFlow(name: string, serverUrl: string): FlowNode[] {
       if (node.type === 'roboflow-server') return { ...node, url: serverUrl };
       const onTab = { ...node, z: tab };
       if (node.type === 'debug') return { id: node.id, type: 'helper', z: tab };
-      if (node.type === 'inject') return { id: node.id, type: 'helper', z: tab, name: node.name, wires: node.wires };
+      if (node.type === 'inject' || node.type === 'exec') return { id: node.id, type: 'helper', z: tab, name: node.name, wires: node.wires };
       return onTab;
     });
   return [{ id: tab, type: 'tab', label: name }, ...nodes];
@@ -120,5 +126,27 @@ describe('example flows', function () {
       assert.equal(msg.frame.width, 640);
     }
     assert.equal(simulator.requests('/infer/object_detection').length >= 2, true);
+  });
+
+  it('stream-video-file: the exec node\'s ffmpeg command writes the video, then every frame is inferred and the end is reported', async function () {
+    this.timeout(30_000);
+    const example = readExample('stream-video-file');
+    const exec = example.find((node) => node.type === 'exec');
+    assert.ok(exec);
+    // What the exec node does in Node-RED: run the command through a shell.
+    await promisify(execFile)('/bin/sh', ['-c', exec.command as string]);
+    await helper.load(NODES(), exampleFlow('stream-video-file', simulator.url), {});
+    const debug = (name: string) => collect(example.find((node) => node.type === 'debug' && node.name === name)!.id);
+    const [frames, end, errors] = [debug('counts per frame'), debug('end of the video'), debug('errors')];
+    press(example, 'make the sample video and play it');
+    // The exec node's third output, its return code, starts the stream source.
+    helper.getNode(exec.id).send([null, null, { payload: { code: 0 } }]);
+    const [finished] = await end.atLeast(1);
+    assert.equal(finished.complete, true);
+    // 3 s at 2 fps; the end message counts the frames sent, and none of a file is skipped.
+    assert.ok(Math.abs(finished.frames - 6) <= 1, `${finished.frames} frames`);
+    const inferred = await frames.atLeast(finished.frames);
+    for (const msg of inferred) assert.deepEqual(msg.counts, { red: 1, blue: 1 });
+    assert.equal(errors.messages.length, 0);
   });
 });
