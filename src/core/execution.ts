@@ -19,7 +19,7 @@ import type {
   WireImage,
 } from './context';
 import { describeError, HTTPCallErrorError, HTTPClientError, maskApiKey, redactSecret, truncate } from './errors';
-import { loadImages, type ImageSources } from './images';
+import { hasCanonicalBase64, loadImages, type ImageSources } from './images';
 import type { ModelDescription } from './models';
 import { policyLookup, resolveUrlPolicy, type UrlPolicyInput } from './urlPolicy';
 
@@ -65,6 +65,9 @@ function keyTransport(configuration: InferenceConfiguration): ApiKeyTransport {
   }
   return 'legacy';
 }
+
+/** A request whose body the transport already serialised (see imagesBody). */
+type PreparedRequest = HttpRequest & { preparedBody?: Buffer };
 
 /** Why one exchange produced no response. */
 class ExchangeFailure extends Error {
@@ -142,17 +145,20 @@ export class Transport {
     }
   }
 
-  async send(request: HttpRequest, configuration: InferenceConfiguration): Promise<HttpResponse> {
+  async send(request: PreparedRequest, configuration: InferenceConfiguration): Promise<HttpResponse> {
     this.assertOpen();
     const policy: RetryPolicy = request.retry ?? 'none';
     const retrying = policy === 'inference' || (policy === 'workflow' && configuration.workflowRunRetriesEnabled);
     const attempts = retrying ? MAX_ATTEMPTS : 1;
     const pathAndQuery = `${request.path}${queryString(request.query)}`;
     const url = `${this.apiUrl}${pathAndQuery}`;
+    // Serialised once for all attempts.
+    const body = request.preparedBody ?? (request.json !== undefined ? JSON.stringify(request.json) : request.textBody);
+    const headers = this.headersFor(request, configuration);
     for (let attempt = 1; ; attempt += 1) {
       let response: HttpResponse;
       try {
-        response = await this.exchange(request, configuration, pathAndQuery);
+        response = await this.exchange(request, { headers, body }, configuration, pathAndQuery);
       } catch (error) {
         if (!(error instanceof ExchangeFailure)) throw error;
         if (error.kind === 'aborted') throw error.reason;
@@ -194,20 +200,25 @@ export class Transport {
   }
 
   /** One HTTP exchange, body read completely; no retries, no status checks. */
-  private async exchange(request: HttpRequest, configuration: InferenceConfiguration, pathAndQuery: string): Promise<HttpResponse> {
+  private async exchange(
+    request: HttpRequest,
+    wire: { headers: Record<string, string>; body: Buffer | string | undefined },
+    configuration: InferenceConfiguration,
+    pathAndQuery: string,
+  ): Promise<HttpResponse> {
     const timeoutMs = configuration.requestTimeoutMs;
     const deadline = new AbortController();
     const timer = Number.isFinite(timeoutMs) && timeoutMs > 0 ? setTimeout(() => deadline.abort(), timeoutMs) : undefined;
     const link = linkSignals([this.lifetime.signal, request.signal, deadline.signal]);
-    const signal = link.signal;
-    const target = `${request.method} ${this.scrub(`${this.apiUrl}${pathAndQuery}`)}`;
+    const targetText = `${request.method} ${this.scrub(`${this.apiUrl}${pathAndQuery}`)}`;
+    const target = () => targetText;
     try {
       const response = await this.pool.request({
         method: request.method,
         path: `${this.basePath}${pathAndQuery}`,
-        headers: this.headersFor(request, configuration),
-        body: request.json !== undefined ? JSON.stringify(request.json) : request.textBody,
-        signal,
+        headers: wire.headers,
+        body: wire.body,
+        signal: link.signal,
       });
       const body = Buffer.from(await response.body.arrayBuffer());
       return makeResponse(response.statusCode, flattenHeaders(response.headers), body, target);
@@ -215,26 +226,28 @@ export class Transport {
       if (error instanceof HTTPClientError) throw error;
       if (request.signal?.aborted) throw new ExchangeFailure('aborted', 'aborted', request.signal.reason);
       if (this.lifetime.signal.aborted) throw new ExchangeFailure('aborted', 'closed', this.lifetime.signal.reason);
-      if (deadline.signal.aborted) throw new ExchangeFailure('timeout', `Request timed out after ${timeoutMs} ms: ${target}`);
+      if (deadline.signal.aborted) throw new ExchangeFailure('timeout', `Request timed out after ${timeoutMs} ms: ${target()}`);
       // Refused before anything was sent (e.g. a pasted key ending in a line break): retrying cannot help.
-      if (codeOf(error) === 'UND_ERR_INVALID_ARG') throw new HTTPClientError(`Cannot send ${target}: ${this.scrub(describeError(error))}`);
+      if (codeOf(error) === 'UND_ERR_INVALID_ARG') throw new HTTPClientError(`Cannot send ${target()}: ${this.scrub(describeError(error))}`);
       if (codeOf(error) === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
-        throw new HTTPClientError(`Response to ${target} exceeds ${MAX_RESPONSE_BYTES} bytes.`);
+        throw new HTTPClientError(`Response to ${target()} exceeds ${MAX_RESPONSE_BYTES} bytes.`);
       }
-      throw new ExchangeFailure('connection', `Error with server connection: ${target}: ${this.scrub(describeError(error))}`);
+      throw new ExchangeFailure('connection', `Error with server connection: ${target()}: ${this.scrub(describeError(error))}`);
     } finally {
       clearTimeout(timer);
       link.release();
     }
   }
 
-  private headersFor(request: HttpRequest, configuration: InferenceConfiguration): Record<string, string> {
+  private headersFor(request: PreparedRequest, configuration: InferenceConfiguration): Record<string, string> {
     const headers: Record<string, string> = {};
-    if (request.json !== undefined || request.textBody !== undefined) headers['content-type'] = 'application/json';
+    if (request.json !== undefined || request.textBody !== undefined || request.preparedBody !== undefined) {
+      headers['content-type'] = 'application/json';
+    }
     if (!request.anonymous && this.apiKey && keyTransport(configuration) !== 'legacy') {
       headers.authorization = `Bearer ${this.apiKey}`;
     }
-    return { ...headers, ...request.headers };
+    return request.headers ? { ...headers, ...request.headers } : headers;
   }
 
   private callError(response: HttpResponse, url: string): HTTPCallErrorError {
@@ -324,15 +337,17 @@ class TransportContext implements RequestContext {
     const responses = await this.mapConcurrent(
       batches,
       async (batch, signal) => {
-        const image = batch.length === 1 ? toWireImage(batch[0]) : batch.map(toWireImage);
-        const response = await this.send({
-          method: 'POST',
-          path,
-          query: options.query,
-          json: { ...payload, image },
-          retry: options.retry ?? 'inference',
-          signal,
-        });
+        const response = await this.transport.send(
+          {
+            method: 'POST',
+            path,
+            query: options.query,
+            preparedBody: imagesBody(payload, batch),
+            retry: options.retry ?? 'inference',
+            signal,
+          },
+          this.configuration,
+        );
         return response.json();
       },
       options.signal,
@@ -362,6 +377,33 @@ export function unwrapSingle<T>(results: T[]): T | T[] {
 
 export function toWireImage(image: EncodedImage): WireImage {
   return { type: 'base64', value: image.base64 };
+}
+
+/**
+ * The bytes of `JSON.stringify({ ...payload, image })`, `image` being the one wire image or the
+ * list of them. Base64 the client encoded or checked itself is copied in as it is: escaping a
+ * frame's base64 through JSON.stringify, then converting the string to bytes, cost more than the
+ * rest of a request's client-side work together.
+ */
+export function imagesBody(payload: Record<string, unknown>, batch: readonly EncodedImage[]): Buffer {
+  if (Object.hasOwn(payload, 'image')) {
+    const image = batch.length === 1 ? toWireImage(batch[0]) : batch.map(toWireImage);
+    return Buffer.from(JSON.stringify({ ...payload, image }));
+  }
+  const head = JSON.stringify(payload);
+  const parts: Array<[text: string, encoding: 'utf8' | 'latin1']> = [[head === '{}' ? '{"image":' : `${head.slice(0, -1)},"image":`, 'utf8']];
+  if (batch.length !== 1) parts.push(['[', 'latin1']);
+  batch.forEach((item, index) => {
+    if (index > 0) parts.push([',', 'latin1']);
+    if (hasCanonicalBase64(item)) parts.push(['{"type":"base64","value":"', 'latin1'], [item.base64, 'latin1'], ['"}', 'latin1']);
+    else parts.push([JSON.stringify(toWireImage(item)), 'utf8']);
+  });
+  if (batch.length !== 1) parts.push([']', 'latin1']);
+  parts.push(['}', 'latin1']);
+  const body = Buffer.allocUnsafe(parts.reduce((size, [text, encoding]) => size + Buffer.byteLength(text, encoding), 0));
+  let offset = 0;
+  for (const [text, encoding] of parts) offset += body.write(text, offset, encoding);
+  return body;
 }
 
 /**
@@ -415,11 +457,15 @@ export function mapConcurrent<T, R>(
 }
 
 /**
- * One signal that aborts when any source does, with `release()` detaching it from the sources.
- * Unlike Node 20's AbortSignal.any, nothing stays attached to the client's long-lived signal
- * once a request is over, so memory stays flat at camera frame rates.
+ * One signal that aborts when any source does (or `abort()` is called), with `release()`
+ * detaching it from the sources. Unlike Node 20's AbortSignal.any, nothing stays attached to the
+ * client's long-lived signal once a request is over, so memory stays flat at camera frame rates.
  */
-export function linkSignals(sources: ReadonlyArray<AbortSignal | undefined>): { signal: AbortSignal; release(): void } {
+export function linkSignals(sources: ReadonlyArray<AbortSignal | undefined>): {
+  signal: AbortSignal;
+  abort(reason?: unknown): void;
+  release(): void;
+} {
   const controller = new AbortController();
   // A linked signal is itself the source of every request a batch has in flight.
   setMaxListeners(0, controller.signal);
@@ -441,7 +487,7 @@ export function linkSignals(sources: ReadonlyArray<AbortSignal | undefined>): { 
     attached.push([source, onAbort]);
   }
   if (controller.signal.aborted) release();
-  return { signal: controller.signal, release };
+  return { signal: controller.signal, abort: (reason) => controller.abort(reason), release };
 }
 
 // ---- wire helpers ------------------------------------------------------------------------------
@@ -475,7 +521,7 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
   return flat;
 }
 
-function makeResponse(status: number, headers: Record<string, string>, body: Buffer, target: string): HttpResponse {
+function makeResponse(status: number, headers: Record<string, string>, body: Buffer, target: () => string): HttpResponse {
   return {
     status,
     headers,
@@ -485,7 +531,7 @@ function makeResponse(status: number, headers: Record<string, string>, body: Buf
         return JSON.parse(body.toString('utf8')) as T;
       } catch {
         throw new HTTPClientError(
-          `Expected JSON from ${target} (status ${status}, content-type ${headers['content-type'] ?? 'none'}), ` +
+          `Expected JSON from ${target()} (status ${status}, content-type ${headers['content-type'] ?? 'none'}), ` +
             `got: ${snippet(body.toString('utf8')) || '(empty body)'}`,
         );
       }

@@ -33,8 +33,32 @@ export interface ImageSources {
   downloadAgent: Dispatcher;
 }
 
-/** Raw bytes of an image that still needs encoding, or base64 that can go to the wire as it is. */
-type LoadedImage = { kind: 'bytes'; bytes: Buffer; origin: string } | { kind: 'base64'; base64: string } | { kind: 'raw'; pixels: RawPixels };
+/**
+ * Raw bytes of an image that still needs encoding, or base64 that can go to the wire as it is
+ * (`canonical` when it is known to hold only base64 characters).
+ */
+type LoadedImage =
+  | { kind: 'bytes'; bytes: Buffer; origin: string }
+  | { kind: 'base64'; base64: string; canonical: boolean }
+  | { kind: 'raw'; pixels: RawPixels };
+
+/**
+ * Images whose base64 came from Buffer#toString('base64') or passed the BASE64 check, so it can
+ * go into a JSON body without escaping; a caller's unchecked base64 (data URI, base64 object) may
+ * hold anything. Marked here rather than re-scanned when the body is built, since that scan costs
+ * as much as JSON.stringify itself.
+ */
+const canonicalBase64 = new WeakSet<EncodedImage>();
+
+export function hasCanonicalBase64(image: EncodedImage): boolean {
+  return canonicalBase64.has(image);
+}
+
+function encoded(base64: string, scalingFactor: number | null, canonical = true): EncodedImage {
+  const image = { base64, scalingFactor };
+  if (canonical) canonicalBase64.add(image);
+  return image;
+}
 
 // ---- input validation ----------------------------------------------------------------------
 
@@ -111,16 +135,16 @@ async function loadImage(
 ): Promise<LoadedImage> {
   if (input instanceof Uint8Array) return { kind: 'bytes', bytes: Buffer.from(input), origin: 'buffer' };
   if (typeof input !== 'string') {
-    return isRawPixels(input) ? { kind: 'raw', pixels: input } : { kind: 'base64', base64: stripDataUri(input.value) };
+    return isRawPixels(input) ? { kind: 'raw', pixels: input } : { kind: 'base64', base64: stripDataUri(input.value), canonical: false };
   }
   if (/^https?:\/\//i.test(input)) {
     return { kind: 'bytes', bytes: await downloadImage(input, sources, signal), origin: 'URL' };
   }
-  if (DATA_URI.test(input)) return { kind: 'base64', base64: stripDataUri(input) };
+  if (DATA_URI.test(input)) return { kind: 'base64', base64: stripDataUri(input), canonical: false };
   const file = await readImageFile(input, sources.fileBaseDir);
   if (file) return { kind: 'bytes', bytes: file, origin: input };
   const compact = input.replace(/\s+/g, '');
-  if (BASE64.test(compact) && compact.length % 4 !== 1) return { kind: 'base64', base64: compact };
+  if (BASE64.test(compact) && compact.length % 4 !== 1) return { kind: 'base64', base64: compact, canonical: true };
   throw new InvalidInputFormatError(
     `Image input is neither an existing file, an http(s) URL nor base64: ${truncate(input, 120)}`,
   );
@@ -236,21 +260,26 @@ async function encodeImage(image: LoadedImage, bounds: Bounds | undefined): Prom
     case 'raw':
       return encodeRawPixels(image.pixels, bounds);
     case 'base64':
-      if (!bounds) return { base64: image.base64, scalingFactor: null };
-      return downsizeEncoded(Buffer.from(image.base64, 'base64'), 'base64 input', bounds, image.base64);
+      if (!bounds) return encoded(image.base64, null, image.canonical);
+      return downsizeEncoded(Buffer.from(image.base64, 'base64'), 'base64 input', bounds, image);
     case 'bytes':
-      if (!bounds) return { base64: image.bytes.toString('base64'), scalingFactor: null };
+      if (!bounds) return encoded(image.bytes.toString('base64'), null);
       return downsizeEncoded(image.bytes, image.origin, bounds);
   }
 }
 
-async function downsizeEncoded(bytes: Buffer, origin: string, bounds: Bounds, base64?: string): Promise<EncodedImage> {
+async function downsizeEncoded(
+  bytes: Buffer,
+  origin: string,
+  bounds: Bounds,
+  given?: { base64: string; canonical: boolean },
+): Promise<EncodedImage> {
   try {
     const { width, height } = await sharp(bytes, { limitInputPixels: false }).metadata();
     if (!width || !height) throw new Error('unknown image dimensions');
     checkPixelCount(width, height, origin);
     const ratio = scalingAspectRatio(width, height, bounds.maxWidth, bounds.maxHeight);
-    if (ratio === null) return { base64: base64 ?? bytes.toString('base64'), scalingFactor: null };
+    if (ratio === null) return given ? encoded(given.base64, null, given.canonical) : encoded(bytes.toString('base64'), null);
     // EXIF kept so the server still auto-orients a phone photo as it would the original
     // (upstream's OpenCV re-encode drops the orientation and the server then sees it sideways).
     const resized = await sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS })
@@ -258,7 +287,7 @@ async function downsizeEncoded(bytes: Buffer, origin: string, bounds: Bounds, ba
       .keepExif()
       .jpeg({ quality: JPEG_QUALITY })
       .toBuffer();
-    return { base64: resized.toString('base64'), scalingFactor: ratio };
+    return encoded(resized.toString('base64'), ratio);
   } catch (error) {
     throw asEncodingError(error, origin);
   }
@@ -280,7 +309,7 @@ async function encodeRawPixels(pixels: RawPixels, bounds: Bounds | undefined): P
     let pipeline = sharp(pixels.data, { raw: { width, height, channels }, limitInputPixels: MAX_INPUT_PIXELS });
     if (ratio !== null) pipeline = pipeline.resize(Math.round(width * ratio), Math.round(height * ratio), { fit: 'fill' });
     const jpeg = await pipeline.jpeg({ quality: JPEG_QUALITY }).toBuffer();
-    return { base64: jpeg.toString('base64'), scalingFactor: ratio };
+    return encoded(jpeg.toString('base64'), ratio);
   } catch (error) {
     throw asEncodingError(error, 'raw pixels');
   }
