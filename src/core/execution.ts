@@ -207,11 +207,18 @@ export class Transport {
     pathAndQuery: string,
   ): Promise<HttpResponse> {
     const timeoutMs = configuration.requestTimeoutMs;
-    const deadline = new AbortController();
-    const timer = Number.isFinite(timeoutMs) && timeoutMs > 0 ? setTimeout(() => deadline.abort(), timeoutMs) : undefined;
-    const link = linkSignals([this.lifetime.signal, request.signal, deadline.signal]);
-    const targetText = `${request.method} ${this.scrub(`${this.apiUrl}${pathAndQuery}`)}`;
-    const target = () => targetText;
+    // The deadline aborts the link itself: one controller per exchange instead of two.
+    const link = linkSignals([this.lifetime.signal, request.signal]);
+    let timedOut = false;
+    const timer =
+      Number.isFinite(timeoutMs) && timeoutMs > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            link.abort();
+          }, timeoutMs)
+        : undefined;
+    // Only messages use it, so the key is scrubbed from the URL only when one is written.
+    const target = () => `${request.method} ${this.scrub(`${this.apiUrl}${pathAndQuery}`)}`;
     try {
       const response = await this.pool.request({
         method: request.method,
@@ -226,7 +233,7 @@ export class Transport {
       if (error instanceof HTTPClientError) throw error;
       if (request.signal?.aborted) throw new ExchangeFailure('aborted', 'aborted', request.signal.reason);
       if (this.lifetime.signal.aborted) throw new ExchangeFailure('aborted', 'closed', this.lifetime.signal.reason);
-      if (deadline.signal.aborted) throw new ExchangeFailure('timeout', `Request timed out after ${timeoutMs} ms: ${target()}`);
+      if (timedOut) throw new ExchangeFailure('timeout', `Request timed out after ${timeoutMs} ms: ${target()}`);
       // Refused before anything was sent (e.g. a pasted key ending in a line break): retrying cannot help.
       if (codeOf(error) === 'UND_ERR_INVALID_ARG') throw new HTTPClientError(`Cannot send ${target()}: ${this.scrub(describeError(error))}`);
       if (codeOf(error) === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
@@ -419,8 +426,11 @@ export function mapConcurrent<T, R>(
   const aborted = outer.find((signal) => signal?.aborted);
   if (aborted) return Promise.reject(aborted.reason);
   if (items.length === 0) return Promise.resolve([]);
+  if (items.length === 1) return runOne(items[0], task, outer);
   const stopOnFailure = new AbortController();
   const link = linkSignals([stopOnFailure.signal, ...outer]);
+  // Every task in flight listens to this one signal; more than ten is normal, not a leak.
+  setMaxListeners(0, link.signal);
   const signal = link.signal;
   const results = new Array<R>(items.length);
   let next = 0;
@@ -456,6 +466,22 @@ export function mapConcurrent<T, R>(
   return settled.finally(() => link.release());
 }
 
+/** mapConcurrent of one item (most calls): no other task to stop when it fails. */
+async function runOne<T, R>(
+  item: T,
+  task: (item: T, signal: AbortSignal) => Promise<R>,
+  outer: ReadonlyArray<AbortSignal | undefined>,
+): Promise<R[]> {
+  const link = linkSignals(outer);
+  try {
+    const result = await task(item, link.signal);
+    if (link.signal.aborted) throw link.signal.reason;
+    return [result];
+  } finally {
+    link.release();
+  }
+}
+
 /**
  * One signal that aborts when any source does (or `abort()` is called), with `release()`
  * detaching it from the sources. Unlike Node 20's AbortSignal.any, nothing stays attached to the
@@ -467,8 +493,6 @@ export function linkSignals(sources: ReadonlyArray<AbortSignal | undefined>): {
   release(): void;
 } {
   const controller = new AbortController();
-  // A linked signal is itself the source of every request a batch has in flight.
-  setMaxListeners(0, controller.signal);
   const attached: Array<[AbortSignal, () => void]> = [];
   const release = () => {
     for (const [source, onAbort] of attached.splice(0)) source.removeEventListener('abort', onAbort);

@@ -133,7 +133,7 @@ async function loadImage(
   sources: ImageSources,
   signal: AbortSignal | undefined,
 ): Promise<LoadedImage> {
-  if (input instanceof Uint8Array) return { kind: 'bytes', bytes: Buffer.from(input), origin: 'buffer' };
+  if (input instanceof Uint8Array) return { kind: 'bytes', bytes: asBuffer(input), origin: 'buffer' };
   if (typeof input !== 'string') {
     return isRawPixels(input) ? { kind: 'raw', pixels: input } : { kind: 'base64', base64: stripDataUri(input.value), canonical: false };
   }
@@ -148,6 +148,14 @@ async function loadImage(
   throw new InvalidInputFormatError(
     `Image input is neither an existing file, an http(s) URL nor base64: ${truncate(input, 120)}`,
   );
+}
+
+/**
+ * A view of the caller's bytes, not a copy (a frame's copy cost as much as its base64): they are
+ * only read, and, as with socket.write or fs.write, must not change until the call settles.
+ */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function stripDataUri(value: string): string {

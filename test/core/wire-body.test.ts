@@ -29,6 +29,14 @@ describe('image request bodies', () => {
     assert.equal(hasCanonicalBase64(fromObject), false);
   });
 
+  it('encodes exactly the bytes a Uint8Array views, not the rest of its ArrayBuffer', async () => {
+    const jpeg = await makeImage({ width: 32, height: 32 });
+    const backing = new Uint8Array(jpeg.length + 20);
+    backing.set(jpeg, 10);
+    const [image] = await load(new Uint8Array(backing.buffer, 10, jpeg.length));
+    assert.equal(image.base64, jpeg.toString('base64'));
+  });
+
   it('equals JSON.stringify of the payload with the image last, for one image and for batches', async () => {
     const jpeg = await makeImage({ width: 32, height: 32 });
     const images = await load([jpeg, jpeg.subarray(0), { type: 'base64', value: 'needs "escaping"\n\u2028é' }]);
