@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { makeImage } from '../fixtures/images';
-import { startSimulator, type Simulator } from '../simulator';
 import { coreNodes, debugNamed, exampleFlow, nodeOfType } from './examples';
-import { API_KEY, collect, eventually, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, type FlowNode } from './helpers';
+import { API_KEY, collect, eventually, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, useNodeRedWithSimulator, type FlowNode } from './helpers';
 
 const NODES = () => nodeModules('roboflow-server', 'roboflow-clip-compare');
 const CREDENTIALS = { [SERVER_ID]: { apiKey: API_KEY } };
@@ -36,24 +35,10 @@ const redImage = () => makeImage({ boxes: [{ colour: 'red', left: 50, top: 50, w
 const blueImage = () => makeImage({ boxes: [{ colour: 'blue', left: 50, top: 50, width: 400, height: 300 }] });
 
 describe('roboflow-clip-compare', function () {
-  let simulator: Simulator;
-
-  before(async () => {
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-  });
-  beforeEach(async () => {
-    simulator = await startSimulator();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await simulator.stop();
-  });
+  const simulator = useNodeRedWithSimulator();
 
   async function run(clip: Record<string, unknown>, msg: Record<string, unknown>): Promise<Record<string, any>> {
-    await helper.load(NODES(), flow(simulator.url, clip), CREDENTIALS);
+    await helper.load(NODES(), flow(simulator().url, clip), CREDENTIALS);
     const out = collect('out');
     const caught = collect('caught');
     helper.getNode('clip1').receive(msg);
@@ -75,7 +60,7 @@ describe('roboflow-clip-compare', function () {
       [...msg.payload.scores].sort((a: number, b: number) => b - a),
     );
 
-    const [request] = simulator.requests('/clip/compare');
+    const [request] = simulator().requests('/clip/compare');
     const body = request.body as Record<string, any>;
     assert.deepEqual(Object.keys(body), ['api_key', 'subject_type', 'prompt_type', 'subject', 'prompt']);
     assert.equal(body.subject_type, 'image');
@@ -90,7 +75,7 @@ describe('roboflow-clip-compare', function () {
       { payload: await blueImage() },
     );
     assert.equal(msg.payload.best.label, 'a blue box, large');
-    const body = simulator.requests('/clip/compare')[0].body as Record<string, unknown>;
+    const body = simulator().requests('/clip/compare')[0].body as Record<string, unknown>;
     assert.equal(body.clip_version_id, 'ViT-L-14');
     assert.deepEqual(body.prompt, ['a blue box, large', 'a yellow box']);
   });
@@ -102,7 +87,7 @@ describe('roboflow-clip-compare', function () {
     );
     assert.deepEqual(Object.keys(msg.payload.similarities), ['cat', 'dog']);
     assert.equal(msg.payload.best.label, 'dog');
-    assert.deepEqual((simulator.requests('/clip/compare')[0].body as Record<string, unknown>).prompt, { cat: 'a red box', dog: 'a blue box' });
+    assert.deepEqual((simulator().requests('/clip/compare')[0].body as Record<string, unknown>).prompt, { cat: 'a red box', dog: 'a blue box' });
   });
 
   it('compares a text subject with image prompts', async () => {
@@ -111,7 +96,7 @@ describe('roboflow-clip-compare', function () {
       { images: [await redImage(), await blueImage()] },
     );
     assert.deepEqual(msg.payload.ranked.map((entry: { label: string }) => entry.label), ['image 2', 'image 1']);
-    const body = simulator.requests('/clip/compare')[0].body as Record<string, any>;
+    const body = simulator().requests('/clip/compare')[0].body as Record<string, any>;
     assert.equal(body.subject, 'a blue box');
     assert.equal(body.subject_type, 'text');
     assert.equal(body.prompt_type, 'image');
@@ -126,20 +111,20 @@ describe('roboflow-clip-compare', function () {
     const batch = await run({ mode: 'imageEmbedding' }, { payload: [await redImage(), await blueImage()] });
     assert.equal(batch.payload.length, 2);
     assert.equal(batch.payload[1].length, 512);
-    assert.ok(simulator.requests('/clip/embed_image').length >= 2);
+    assert.ok(simulator().requests('/clip/embed_image').length >= 2);
   });
 
   it('gives text embeddings in one request', async () => {
     const msg = await run({ mode: 'textEmbedding', clipVersion: 'RN50' }, { payload: ['a red box', 'a blue box'] });
     assert.equal(msg.payload.length, 2);
     assert.equal(msg.payload[0].length, 512);
-    const requests = simulator.requests('/clip/embed_text');
+    const requests = simulator().requests('/clip/embed_text');
     assert.equal(requests.length, 1);
     assert.deepEqual(requests[0].body, { api_key: API_KEY, text: ['a red box', 'a blue box'], clip_version_id: 'RN50' });
   });
 
   it('applies the flow control chosen in the node: drop new messages while busy', async () => {
-    await helper.load(NODES(), flow(simulator.url, { maxInFlight: 1, overflow: 'drop' }), CREDENTIALS);
+    await helper.load(NODES(), flow(simulator().url, { maxInFlight: 1, overflow: 'drop' }), CREDENTIALS);
     const out = collect('out');
     const completed = collect('completed');
     const caught = collect('caught');
@@ -148,22 +133,22 @@ describe('roboflow-clip-compare', function () {
     for (const id of ['a', 'b', 'c']) helper.getNode('clip1').receive({ payload: image, _msgid: id });
     await completed.atLeast(3);
     assert.deepEqual(out.messages.map((msg) => msg._msgid), ['a']);
-    assert.equal(simulator.requests('/clip/compare').length, 1);
+    assert.equal(simulator().requests('/clip/compare').length, 1);
     assert.equal(caught.messages.length, 0);
   });
 
   it('sends missing prompts and server errors to Catch', async () => {
-    await helper.load(NODES(), flow(simulator.url, { prompts: '' }), CREDENTIALS);
+    await helper.load(NODES(), flow(simulator().url, { prompts: '' }), CREDENTIALS);
     const caught = collect('caught');
     helper.getNode('clip1').receive({ payload: await redImage() });
     await caught.atLeast(1);
     assert.match(caught.messages[0].error.message, /No prompts/);
-    assert.equal(simulator.requests('/clip/compare').length, 0);
+    assert.equal(simulator().requests('/clip/compare').length, 0);
 
     await helper.unload();
-    await helper.load(NODES(), flow(simulator.url), CREDENTIALS);
+    await helper.load(NODES(), flow(simulator().url), CREDENTIALS);
     const caughtAgain = collect('caught');
-    simulator.inject({ route: '/clip/compare', status: 503, body: { message: 'Model temporarily not ready.' }, count: Infinity });
+    simulator().inject({ route: '/clip/compare', status: 503, body: { message: 'Model temporarily not ready.' }, count: Infinity });
     helper.getNode('clip1').receive({ payload: await redImage(), _msgid: 'm7' });
     await caughtAgain.atLeast(1);
     assert.equal(caughtAgain.messages[0]._msgid, 'm7');
@@ -172,20 +157,10 @@ describe('roboflow-clip-compare', function () {
 });
 
 describe('examples/clip-compare.json', function () {
-  let simulator: Simulator;
-
-  before(async () => {
-    await helper.startServer();
-    simulator = await startSimulator();
-  });
-  after(async () => {
-    await helper.unload();
-    await simulator.stop();
-    await helper.stopServer();
-  });
+  const simulator = useNodeRedWithSimulator({ scope: 'suite' });
 
   it('finds the red box and routes it through the switch', async () => {
-    const example = exampleFlow('clip-compare', simulator.url);
+    const example = exampleFlow('clip-compare', simulator().url);
     await helper.load([...NODES(), ...coreNodes], example);
     const red = collect(debugNamed(example, 'it is red'));
     helper.getNode(nodeOfType(example, 'inject')).receive({});

@@ -7,8 +7,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startSimulator, type Simulator } from '../simulator';
-import { collect, helper, nodeModules, type FlowNode } from './helpers';
+import { collect, helper, nodeModules, useNodeRedWithSimulator, type FlowNode } from './helpers';
 
 const NODES = () => [
   ...nodeModules('roboflow-server', 'roboflow-infer', 'roboflow-model-manager', 'roboflow-stream-source'),
@@ -56,7 +55,7 @@ function readExample(name: string): FlowNode[] {
 }
 
 describe('example flows', function () {
-  let simulator: Simulator;
+  const simulator = useNodeRedWithSimulator();
 
   it('are all run by a test, each with a Comment node and no third-party nodes', () => {
     const names = readdirSync(EXAMPLES_DIR).filter((file) => file.endsWith('.json')).map((file) => file.slice(0, -'.json'.length));
@@ -69,23 +68,9 @@ describe('example flows', function () {
     }
   });
 
-  before(async () => {
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-  });
-  beforeEach(async () => {
-    simulator = await startSimulator();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await simulator.stop();
-  });
-
   for (const name of ['demo', 'infer-object-detection']) {
     it(`${name}: the embedded image gives three objects`, async () => {
-      const flow = exampleFlow(name, simulator.url);
+      const flow = exampleFlow(name, simulator().url);
       assert.ok(readExample(name).some((node) => node.type === 'comment'));
       await helper.load(NODES(), flow, {});
       const debugIds = readExample(name).filter((node) => node.type === 'debug').map((node) => node.id);
@@ -99,7 +84,7 @@ describe('example flows', function () {
   }
 
   it('model-manager: every inject gets an answer', async () => {
-    const flow = exampleFlow('model-manager', simulator.url);
+    const flow = exampleFlow('model-manager', simulator().url);
     assert.ok(readExample('model-manager').some((node) => node.type === 'comment'));
     await helper.load(NODES(), flow, {});
     const answers = collect('d1');
@@ -117,7 +102,7 @@ describe('example flows', function () {
   it('stream-test-pattern: frames of the test pattern reach the debug node with their red and blue box', async function () {
     this.timeout(20_000);
     const example = readExample('stream-test-pattern');
-    await helper.load(NODES(), exampleFlow('stream-test-pattern', simulator.url), {});
+    await helper.load(NODES(), exampleFlow('stream-test-pattern', simulator().url), {});
     const debugId = example.find((node) => node.type === 'debug')?.id;
     assert.ok(debugId);
     const [first, second] = await collect(debugId).atLeast(2);
@@ -125,7 +110,7 @@ describe('example flows', function () {
       assert.deepEqual(msg.counts, { red: 1, blue: 1 });
       assert.equal(msg.frame.width, 640);
     }
-    assert.equal(simulator.requests('/infer/object_detection').length >= 2, true);
+    assert.equal(simulator().requests('/infer/object_detection').length >= 2, true);
   });
 
   it('stream-video-file: the exec node\'s ffmpeg command writes the video, then every frame is inferred and the end is reported', async function () {
@@ -135,7 +120,7 @@ describe('example flows', function () {
     assert.ok(exec);
     // What the exec node does in Node-RED: run the command through a shell.
     await promisify(execFile)('/bin/sh', ['-c', exec.command as string]);
-    await helper.load(NODES(), exampleFlow('stream-video-file', simulator.url), {});
+    await helper.load(NODES(), exampleFlow('stream-video-file', simulator().url), {});
     const debug = (name: string) => collect(example.find((node) => node.type === 'debug' && node.name === name)!.id);
     const [frames, end, errors] = [debug('counts per frame'), debug('end of the video'), debug('errors')];
     press(example, 'make the sample video and play it');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { standardImage } from '../fixtures/images';
 import { startSimulator, type Simulator } from '../simulator';
 import { coreNodes, debugNamed, exampleFlow, nodeOfType } from './examples';
-import { API_KEY, collect, eventually, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, type FlowNode } from './helpers';
+import { API_KEY, collect, eventually, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, useNodeRed, type FlowNode } from './helpers';
 
 const NODES = () => nodeModules('roboflow-server', 'roboflow-gaze');
 const CREDENTIALS = { [SERVER_ID]: { apiKey: API_KEY } };
@@ -21,14 +21,8 @@ function flow(simulatorUrl: string): FlowNode[] {
 describe('roboflow-gaze', function () {
   let simulator: Simulator | undefined;
 
-  before(async () => {
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-  });
+  useNodeRed();
   afterEach(async () => {
-    await helper.unload();
     await simulator?.stop();
   });
 
@@ -106,14 +100,8 @@ describe('roboflow-gaze', function () {
 describe('examples/gaze.json', function () {
   let simulator: Simulator | undefined;
 
-  before(async () => {
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-  });
+  useNodeRed();
   afterEach(async () => {
-    await helper.unload();
     await simulator?.stop();
   });
 

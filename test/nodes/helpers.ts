@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import helper from 'node-red-node-test-helper';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator';
 
 helper.init(require.resolve('node-red'));
 export { helper };
@@ -91,4 +92,35 @@ export function activeResources(): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
   return { TCPSocketWrap: counts.TCPSocketWrap ?? 0, Timeout: counts.Timeout ?? 0 };
+}
+
+/**
+ * The test helper's Node-RED for the enclosing suite, each test's flow unloaded after it. Call
+ * inside `describe`: it registers mocha hooks there.
+ */
+export function useNodeRed(): void {
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  afterEach(() => helper.unload());
+}
+
+/**
+ * useNodeRed plus a simulator, fresh for every test (`scope: 'test'`, the default) or one for the
+ * whole suite. Returns a getter, since the simulator starts in a hook after this call.
+ */
+export function useNodeRedWithSimulator(options: SimulatorOptions & { scope?: 'test' | 'suite' } = {}): () => Simulator {
+  const { scope = 'test', ...simulatorOptions } = options;
+  let simulator: Simulator | undefined;
+  useNodeRed();
+  const [start, stop] = scope === 'test' ? [beforeEach, afterEach] : [before, after];
+  start(async () => {
+    simulator = await startSimulator(simulatorOptions);
+  });
+  stop(async () => {
+    await simulator?.stop();
+  });
+  return () => {
+    if (!simulator) throw new Error('the simulator starts in a mocha hook: read it inside a test');
+    return simulator;
+  };
 }

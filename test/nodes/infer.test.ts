@@ -12,6 +12,7 @@ import {
   nodeModules,
   SERVER_ID,
   serverNode,
+  useNodeRedWithSimulator,
   type FlowNode,
 } from './helpers';
 
@@ -45,24 +46,10 @@ function flow(simulatorUrl: string, infer: Record<string, unknown> = {}, server:
 const inferRequests = (simulator: Simulator) => simulator.requests('/infer/');
 
 describe('roboflow-infer', function () {
-  let simulator: Simulator;
-
-  before(async () => {
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-  });
-  beforeEach(async () => {
-    simulator = await startSimulator();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await simulator.stop();
-  });
+  const simulator = useNodeRedWithSimulator();
 
   it('outputs the predictions, annotations, counts and timings, and passes the message through', async () => {
-    await helper.load(NODES(), flow(simulator.url, { originalImageProperty: 'original' }), credentials());
+    await helper.load(NODES(), flow(simulator().url, { originalImageProperty: 'original' }), credentials());
     const out = collect('out');
     const image = await standardImage();
     helper.getNode('infer1').receive({ payload: image, topic: 'camera-1', keep: { me: true } });
@@ -88,7 +75,7 @@ describe('roboflow-infer', function () {
   });
 
   it('infers a batch given as an array, with one annotation list per image', async () => {
-    await helper.load(NODES(), flow(simulator.url, { annotatedImageProperty: 'annotated' }), credentials());
+    await helper.load(NODES(), flow(simulator().url, { annotatedImageProperty: 'annotated' }), credentials());
     const out = collect('out');
     const second = await makeImage({ boxes: [{ colour: 'green', left: 10, top: 10, width: 50, height: 50 }] });
     helper.getNode('infer1').receive({ payload: [await standardImage(), second.toString('base64')] });
@@ -101,7 +88,7 @@ describe('roboflow-infer', function () {
   });
 
   it("passes a stub model's placeholder answer through as a result, not an error", async () => {
-    await helper.load(NODES(), flow(simulator.url, { model: 'shapes/0' }), credentials());
+    await helper.load(NODES(), flow(simulator().url, { model: 'shapes/0' }), credentials());
     const out = collect('out');
     helper.getNode('infer1').receive({ payload: await standardImage() });
     const [msg] = await out.atLeast(1);
@@ -111,7 +98,7 @@ describe('roboflow-infer', function () {
   });
 
   it('draws an annotated JPEG of the input size with pixels changed inside the predicted boxes', async () => {
-    await helper.load(NODES(), flow(simulator.url, { annotatedImageProperty: 'annotated' }), credentials());
+    await helper.load(NODES(), flow(simulator().url, { annotatedImageProperty: 'annotated' }), credentials());
     const out = collect('out');
     const image = await makeImage({ width: 500, height: 400, boxes: [{ colour: 'red', left: 100, top: 100, width: 200, height: 150 }] });
     helper.getNode('infer1').receive({ payload: image });
@@ -139,19 +126,19 @@ describe('roboflow-infer', function () {
   });
 
   it('keeps the API key out of the flow and sends it only to the server', async () => {
-    const nodes = flow(simulator.url);
+    const nodes = flow(simulator().url);
     await helper.load(NODES(), nodes, credentials());
     const out = collect('out');
     helper.getNode('infer1').receive({ payload: await standardImage() });
     await out.atLeast(1);
     assert.ok(!JSON.stringify(nodes).includes(API_KEY));
     assert.ok(!JSON.stringify(out.messages).includes(API_KEY));
-    const [request] = inferRequests(simulator);
+    const [request] = inferRequests(simulator());
     assert.equal((request.body as Record<string, unknown>).api_key, API_KEY);
   });
 
   describe('failures reach Catch nodes with the original message', function () {
-    async function failureOf(message: Record<string, unknown>, infer: Record<string, unknown> = {}, server: Record<string, unknown> = {}, url = simulator.url) {
+    async function failureOf(message: Record<string, unknown>, infer: Record<string, unknown> = {}, server: Record<string, unknown> = {}, url = simulator().url) {
       await helper.load(NODES(), flow(url, infer, server), credentials());
       const caught = collect('caught');
       const statuses = collect('statuses');
@@ -188,7 +175,7 @@ describe('roboflow-infer', function () {
     });
 
     it('a server that does not answer in time', async () => {
-      simulator.inject({ route: '/infer/*', latencyMs: 3000, count: Infinity });
+      simulator().inject({ route: '/infer/*', latencyMs: 3000, count: Infinity });
       assert.match(await failureOf({ payload: await standardImage() }, {}, { requestTimeoutMs: '300' }), /tim(e|ed) ?out/i);
     });
 
@@ -196,7 +183,7 @@ describe('roboflow-infer', function () {
       await helper.load(
         NODES(),
         flowOnTab(
-          [serverNode(simulator.url), inferNode({ errorOutput: true, wires: [['out'], ['failed']] }), { id: 'out', type: 'helper' }, { id: 'failed', type: 'helper' }],
+          [serverNode(simulator().url), inferNode({ errorOutput: true, wires: [['out'], ['failed']] }), { id: 'out', type: 'helper' }, { id: 'failed', type: 'helper' }],
           ['infer1'],
         ),
         credentials(),
@@ -212,7 +199,7 @@ describe('roboflow-infer', function () {
   });
 
   it('shows busy, then the result, in its status', async () => {
-    await helper.load(NODES(), flow(simulator.url), credentials());
+    await helper.load(NODES(), flow(simulator().url), credentials());
     const statuses = collect('statuses');
     const out = collect('out');
     helper.getNode('infer1').receive({ payload: await standardImage() });
@@ -226,8 +213,8 @@ describe('roboflow-infer', function () {
 
   describe('flow control with a slow server', function () {
     async function sendFive(infer: Record<string, unknown>) {
-      simulator.setLatency(300);
-      await helper.load(NODES(), flow(simulator.url, infer), credentials());
+      simulator().setLatency(300);
+      await helper.load(NODES(), flow(simulator().url, infer), credentials());
       const out = collect('out');
       const completed = collect('completed');
       const caught = collect('caught');
@@ -242,26 +229,26 @@ describe('roboflow-infer', function () {
     it('drop: discards messages arriving while busy', async () => {
       const { out } = await sendFive({ overflow: 'drop' });
       assert.deepEqual(out.map((msg) => msg.index), [1]);
-      assert.equal(inferRequests(simulator).length, 1);
+      assert.equal(inferRequests(simulator()).length, 1);
     });
 
     it('latest: keeps only the newest waiting message', async () => {
       const { out } = await sendFive({ overflow: 'latest' });
       assert.deepEqual(out.map((msg) => msg.index), [1, 5]);
       assert.equal(out[1].inference.dropped, 3);
-      assert.equal(inferRequests(simulator).length, 2);
+      assert.equal(inferRequests(simulator()).length, 2);
     });
 
     it('queue: keeps order up to the queue size and drops the rest', async () => {
       const { out } = await sendFive({ overflow: 'queue', queueSize: 2 });
       assert.deepEqual(out.map((msg) => msg.index), [1, 2, 3]);
       assert.equal(out[2].inference.dropped, 2);
-      assert.equal(inferRequests(simulator).length, 3);
+      assert.equal(inferRequests(simulator()).length, 3);
     });
 
     it('counts dropped messages in its status', async () => {
-      simulator.setLatency(300);
-      await helper.load(NODES(), flow(simulator.url, { overflow: 'drop' }), credentials());
+      simulator().setLatency(300);
+      await helper.load(NODES(), flow(simulator().url, { overflow: 'drop' }), credentials());
       const statuses = collect('statuses');
       const completed = collect('completed');
       const image = await standardImage();
@@ -280,7 +267,7 @@ describe('roboflow-infer', function () {
 
   describe('per-message overrides', function () {
     it('honours inference parameters from the message', async () => {
-      await helper.load(NODES(), flow(simulator.url, { iouThreshold: '0.45' }), credentials());
+      await helper.load(NODES(), flow(simulator().url, { iouThreshold: '0.45' }), credentials());
       const out = collect('out');
       helper.getNode('infer1').receive({
         payload: await standardImage(),
@@ -289,7 +276,7 @@ describe('roboflow-infer', function () {
         inferenceConfiguration: { maxDetections: 7 },
       });
       const [msg] = await out.atLeast(1);
-      const body = inferRequests(simulator)[0].body as Record<string, unknown>;
+      const body = inferRequests(simulator())[0].body as Record<string, unknown>;
       assert.equal(body.confidence, 0.77);
       assert.equal(body.max_detections, 7);
       assert.equal(body.iou_threshold, 0.45, 'the node override still applies');
@@ -298,7 +285,7 @@ describe('roboflow-infer', function () {
     });
 
     it('never lets a message change the server, the key or headers', async () => {
-      await helper.load(NODES(), flow(simulator.url), credentials());
+      await helper.load(NODES(), flow(simulator().url), credentials());
       const out = collect('out');
       helper.getNode('infer1').receive({
         payload: await standardImage(),
@@ -309,39 +296,39 @@ describe('roboflow-infer', function () {
         headers: { authorization: 'Bearer message-key' },
       });
       await out.atLeast(1);
-      const [request] = inferRequests(simulator);
+      const [request] = inferRequests(simulator());
       assert.equal((request.body as Record<string, unknown>).api_key, API_KEY);
       assert.ok(!JSON.stringify(request).includes('message-key'));
     });
 
     it('refuses msg.inferenceConfiguration keys that are not inference parameters', async () => {
-      await helper.load(NODES(), flow(simulator.url), credentials());
+      await helper.load(NODES(), flow(simulator().url), credentials());
       const caught = collect('caught');
       for (const refused of [{ apiKeyTransport: 'header' }, { apiUrl: 'http://127.0.0.1:1' }, { requestTimeoutMs: 1 }]) {
         helper.getNode('infer1').receive({ payload: await standardImage(), inferenceConfiguration: refused });
       }
       const errors = await caught.atLeast(3);
       assert.ok(errors.every((msg) => /cannot set/.test(msg.error.message)));
-      assert.equal(inferRequests(simulator).length, 0);
+      assert.equal(inferRequests(simulator()).length, 0);
     });
   });
 
   it('aborts in-flight requests and leaves no sockets or timers behind on redeploy', async () => {
-    await helper.load(NODES(), flow(simulator.url), credentials());
+    await helper.load(NODES(), flow(simulator().url), credentials());
     const idle = activeResources();
     const out = collect('out');
     const caught = collect('caught');
     const image = await standardImage();
     helper.getNode('infer1').receive({ payload: image });
     await out.atLeast(1);
-    simulator.setLatency(1500);
+    simulator().setLatency(1500);
     helper.getNode('infer1').receive({ payload: image });
-    await eventually(() => inferRequests(simulator).length === 2);
+    await eventually(() => inferRequests(simulator()).length === 2);
     assert.ok(activeResources().TCPSocketWrap > idle.TCPSocketWrap, 'a request is in flight');
 
     await helper.setFlows([], 'full');
     await eventually(() => activeResources().TCPSocketWrap <= idle.TCPSocketWrap);
-    assert.equal(inferRequests(simulator)[1].respondedAt, undefined, 'the connection closed before the server answered');
+    assert.equal(inferRequests(simulator())[1].respondedAt, undefined, 'the connection closed before the server answered');
     // The simulator's own latency timer ends later; then nothing of ours may be left.
     await eventually(() => activeResources().Timeout <= idle.Timeout);
     assert.equal(caught.messages.length, 0, 'an aborted request is not an error');

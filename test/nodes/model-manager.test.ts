@@ -1,31 +1,16 @@
 import assert from 'node:assert/strict';
 import { standardImage } from '../fixtures/images';
-import { startSimulator, type Simulator } from '../simulator';
-import { API_KEY, collect, flowOnTab, helper, nodeModules, SERVER_ID, serverNode } from './helpers';
+import { API_KEY, collect, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, useNodeRedWithSimulator } from './helpers';
 
 const NODES = () => nodeModules('roboflow-server', 'roboflow-model-manager', 'roboflow-infer');
 
 describe('roboflow-model-manager', function () {
-  let simulator: Simulator;
-
-  before(async () => {
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-  });
-  beforeEach(async () => {
-    simulator = await startSimulator({ preloaded: ['shapes-cls/1'] });
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await simulator.stop();
-  });
+  const simulator = useNodeRedWithSimulator({ preloaded: ['shapes-cls/1'] });
 
   async function loadManager(manager: Record<string, unknown> = {}, server: Record<string, unknown> = {}) {
     const flow = flowOnTab(
       [
-        serverNode(simulator.url, server),
+        serverNode(simulator().url, server),
         { id: 'manager1', type: 'roboflow-model-manager', server: SERVER_ID, action: 'info', modelId: '', setAsDefault: false, wires: [['out']], ...manager },
         { id: 'infer1', type: 'roboflow-infer', server: SERVER_ID, model: '', modelType: 'str', image: 'payload', imageType: 'msg', wires: [['inferred']] },
         { id: 'out', type: 'helper' },
@@ -66,7 +51,7 @@ describe('roboflow-model-manager', function () {
     assert.equal(described.payload.inputWidth, 640);
     assert.deepEqual(loadedIds(unloaded.payload), ['coco/3', 'shapes/1']);
     assert.deepEqual(cleared.payload.models, []);
-    assert.equal((simulator.requests('/model/add')[0].body as Record<string, unknown>).api_key, API_KEY);
+    assert.equal((simulator().requests('/model/add')[0].body as Record<string, unknown>).api_key, API_KEY);
   });
 
   it('sets the loaded model as the default that nodes without a model use', async () => {
@@ -97,6 +82,6 @@ describe('roboflow-model-manager', function () {
     node.receive({});
     const [msg] = await caught.atLeast(1);
     assert.match(msg.error.message, /mode `v1`/);
-    assert.equal(simulator.requests('/model/').length, 0);
+    assert.equal(simulator().requests('/model/').length, 0);
   });
 });

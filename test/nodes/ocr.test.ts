@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { standardImage } from '../fixtures/images';
-import { startSimulator, type Simulator } from '../simulator';
 import { coreNodes, debugNamed, exampleFlow, nodeOfType } from './examples';
-import { API_KEY, collect, eventually, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, type FlowNode } from './helpers';
+import { API_KEY, collect, eventually, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, useNodeRedWithSimulator, type FlowNode } from './helpers';
 
 const NODES = () => nodeModules('roboflow-server', 'roboflow-ocr');
 const CREDENTIALS = { [SERVER_ID]: { apiKey: API_KEY } };
@@ -19,24 +18,10 @@ function flow(simulatorUrl: string, ocr: Record<string, unknown> = {}): FlowNode
 }
 
 describe('roboflow-ocr', function () {
-  let simulator: Simulator;
-
-  before(async () => {
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-  });
-  beforeEach(async () => {
-    simulator = await startSimulator();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await simulator.stop();
-  });
+  const simulator = useNodeRedWithSimulator();
 
   it('puts the recognised text in msg.payload and the response in msg.ocr, sending only what is set', async () => {
-    await helper.load(NODES(), flow(simulator.url), CREDENTIALS);
+    await helper.load(NODES(), flow(simulator().url), CREDENTIALS);
     const out = collect('out');
     helper.getNode('ocr1').receive({ payload: await standardImage(), topic: 'sign' });
     const [msg] = await out.atLeast(1);
@@ -46,18 +31,18 @@ describe('roboflow-ocr', function () {
     assert.equal(msg.topic, 'sign');
     assert.equal(msg.ocr.result, 'RED BLUE');
     assert.equal(msg.annotations, undefined);
-    const [request] = simulator.requests('/doctr/ocr');
+    const [request] = simulator().requests('/doctr/ocr');
     const body = request.body as Record<string, unknown>;
     assert.deepEqual(Object.keys(body).sort(), ['api_key', 'image']);
     assert.equal(body.api_key, API_KEY);
   });
 
   it('sends the model, version, languages and quantize of EasyOCR', async () => {
-    await helper.load(NODES(), flow(simulator.url, { model: 'easy_ocr', version: 'english_g2', languages: 'en, fr', quantize: 'true' }), CREDENTIALS);
+    await helper.load(NODES(), flow(simulator().url, { model: 'easy_ocr', version: 'english_g2', languages: 'en, fr', quantize: 'true' }), CREDENTIALS);
     const out = collect('out');
     helper.getNode('ocr1').receive({ payload: await standardImage() });
     await out.atLeast(1);
-    const [request] = simulator.requests('/easy_ocr/ocr');
+    const [request] = simulator().requests('/easy_ocr/ocr');
     const { image, api_key, ...options } = request.body as Record<string, unknown>;
     assert.ok(image && api_key);
     assert.deepEqual(options, { easy_ocr_version_id: 'english_g2', quantize: true, language_codes: ['en', 'fr'] });
@@ -69,11 +54,11 @@ describe('roboflow-ocr', function () {
       ['pp_ocr', 'tiny-small', '/ocr/pp-ocr', 'pp_ocr_version_id'],
     ]) {
       // Options of other models, left in the dialog's hidden fields, are not sent.
-      await helper.load(NODES(), flow(simulator.url, { model, version, languages: 'en', quantize: 'true', boundingBoxes: true }), CREDENTIALS);
+      await helper.load(NODES(), flow(simulator().url, { model, version, languages: 'en', quantize: 'true', boundingBoxes: true }), CREDENTIALS);
       const out = collect('out');
       helper.getNode('ocr1').receive({ payload: await standardImage() });
       await out.atLeast(1);
-      const [request] = simulator.requests(path);
+      const [request] = simulator().requests(path);
       assert.deepEqual(Object.keys(request.body as object).sort(), ['api_key', 'image', field], model);
       assert.equal((request.body as Record<string, unknown>)[field], version, model);
       await helper.unload();
@@ -81,11 +66,11 @@ describe('roboflow-ocr', function () {
   });
 
   it('asks for word boxes and turns them into annotations', async () => {
-    await helper.load(NODES(), flow(simulator.url, { boundingBoxes: true }), CREDENTIALS);
+    await helper.load(NODES(), flow(simulator().url, { boundingBoxes: true }), CREDENTIALS);
     const out = collect('out');
     helper.getNode('ocr1').receive({ payload: await standardImage() });
     const [msg] = await out.atLeast(1);
-    assert.equal((simulator.requests('/doctr/ocr')[0].body as Record<string, unknown>).generate_bounding_boxes, true);
+    assert.equal((simulator().requests('/doctr/ocr')[0].body as Record<string, unknown>).generate_bounding_boxes, true);
     assert.deepEqual(msg.ocr.predictions.map((word: { class: string }) => word.class), ['RED', 'BLUE']);
     assert.deepEqual(
       msg.annotations.map((annotation: { label: string; bbox: number[] }) => [annotation.label, annotation.bbox.map(Math.round)]),
@@ -97,20 +82,20 @@ describe('roboflow-ocr', function () {
   });
 
   it('reads a batch into a list of texts, one request per image', async () => {
-    await helper.load(NODES(), flow(simulator.url), CREDENTIALS);
+    await helper.load(NODES(), flow(simulator().url), CREDENTIALS);
     const out = collect('out');
     const image = await standardImage();
     helper.getNode('ocr1').receive({ payload: [image, image] });
     const [msg] = await out.atLeast(1);
     assert.deepEqual(msg.payload, ['RED BLUE', 'RED BLUE']);
-    assert.equal(simulator.requests('/doctr/ocr').length, 2);
+    assert.equal(simulator().requests('/doctr/ocr').length, 2);
   });
 
   it('reports failures to Catch and the status, with the message', async () => {
-    await helper.load(NODES(), flow(simulator.url), CREDENTIALS);
+    await helper.load(NODES(), flow(simulator().url), CREDENTIALS);
     const caught = collect('caught');
     const statuses = collect('statuses');
-    simulator.inject({ route: '/doctr/ocr', status: 500, body: { message: 'Internal error.' } });
+    simulator().inject({ route: '/doctr/ocr', status: 500, body: { message: 'Internal error.' } });
     helper.getNode('ocr1').receive({ payload: await standardImage(), _msgid: 'm1' });
     const [failure] = await caught.atLeast(1);
     assert.match(failure.error.message, /HTTP 500: Internal error\./);
@@ -126,20 +111,10 @@ describe('roboflow-ocr', function () {
 });
 
 describe('examples/ocr.json', function () {
-  let simulator: Simulator;
-
-  before(async () => {
-    await helper.startServer();
-    simulator = await startSimulator();
-  });
-  after(async () => {
-    await helper.unload();
-    await simulator.stop();
-    await helper.stopServer();
-  });
+  const simulator = useNodeRedWithSimulator({ scope: 'suite' });
 
   it('reads the embedded image and shows the text in its debug node', async () => {
-    const example = exampleFlow('ocr', simulator.url);
+    const example = exampleFlow('ocr', simulator().url);
     await helper.load([...NODES(), ...coreNodes], example);
     const text = collect(debugNamed(example, 'text'));
     helper.getNode(nodeOfType(example, 'inject')).receive({});

@@ -3,8 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { standardImage } from '../fixtures/images';
-import { startSimulator, type Simulator } from '../simulator';
-import { API_KEY, collect, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, type FlowNode } from './helpers';
+import { startSimulator } from '../simulator';
+import { API_KEY, collect, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, useNodeRedWithSimulator, type FlowNode } from './helpers';
 
 const NODES = () => nodeModules('roboflow-server', 'roboflow-infer');
 
@@ -13,26 +13,14 @@ function inferNode(id: string, output: string): FlowNode {
 }
 
 describe('roboflow-server', function () {
-  let simulator: Simulator;
-
-  before(async () => {
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-  });
-  beforeEach(async () => {
-    simulator = await startSimulator();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await simulator.stop();
+  const simulator = useNodeRedWithSimulator();
+  afterEach(() => {
     delete process.env.TEST_ROBOFLOW_KEY;
   });
 
   async function loadServer(config: Record<string, unknown> = {}, apiKey = API_KEY) {
     const flow = flowOnTab(
-      [serverNode(simulator.url, config), inferNode('inferA', 'outA'), inferNode('inferB', 'outB'), { id: 'outA', type: 'helper' }, { id: 'outB', type: 'helper' }],
+      [serverNode(simulator().url, config), inferNode('inferA', 'outA'), inferNode('inferB', 'outB'), { id: 'outA', type: 'helper' }, { id: 'outB', type: 'helper' }],
       ['inferA', 'inferB'],
     );
     await helper.load(NODES(), flow, { [SERVER_ID]: { apiKey } });
@@ -50,7 +38,7 @@ describe('roboflow-server', function () {
     await Promise.all([outA.atLeast(1), outB.atLeast(1)]);
 
     assert.equal(server.configuration.confidenceThreshold, 0.66);
-    for (const request of simulator.requests('/infer/')) {
+    for (const request of simulator().requests('/infer/')) {
       const body = request.body as Record<string, unknown>;
       assert.equal(body.confidence, 0.66);
       assert.equal(body.max_detections, 12);
@@ -59,7 +47,7 @@ describe('roboflow-server', function () {
       assert.equal(request.headers.authorization, `Bearer ${API_KEY}`);
     }
     // One shared client: the model registry is asked once for both nodes (its description is cached).
-    assert.equal(simulator.requests('/model/registry').length, 1);
+    assert.equal(simulator().requests('/model/registry').length, 1);
   });
 
   it('reads ${ENV_VAR} in the API key from the environment', async () => {
@@ -68,7 +56,7 @@ describe('roboflow-server', function () {
     const out = collect('outA');
     helper.getNode('inferA').receive({ payload: await standardImage() });
     await out.atLeast(1);
-    assert.equal((simulator.requests('/infer/')[0].body as Record<string, unknown>).api_key, 'key-from-the-environment');
+    assert.equal((simulator().requests('/infer/')[0].body as Record<string, unknown>).api_key, 'key-from-the-environment');
   });
 
   it('keeps the key out of the flow configuration', async () => {
@@ -88,7 +76,7 @@ describe('roboflow-server', function () {
     }
 
     it('the strict preset refuses plain-http and local image URLs', async () => {
-      const message = await caughtError({ urlPolicy: 'strict' }, `${simulator.url}/image.jpg`);
+      const message = await caughtError({ urlPolicy: 'strict' }, `${simulator().url}/image.jpg`);
       assert.match(message, /only https URLs are allowed/);
     });
 
@@ -119,29 +107,29 @@ describe('roboflow-server', function () {
   describe('admin endpoints for the editor', function () {
     it('tests the connection with /info, for a deployed server by id', async () => {
       await loadServer();
-      const response = await helper.request().post('/roboflow-server/info').send({ id: SERVER_ID, url: simulator.url });
+      const response = await helper.request().post('/roboflow-server/info').send({ id: SERVER_ID, url: simulator().url });
       assert.equal(response.status, 200);
       assert.equal(response.body.name, 'Roboflow Inference Server');
       assert.equal(response.body.version, '1.5.0');
       assert.equal(response.body.mode, 'v1');
       assert.ok(!response.text.includes(API_KEY));
-      assert.equal(simulator.requests('/info').length, 1);
+      assert.equal(simulator().requests('/info').length, 1);
     });
 
     it('lists the loaded models with the deployed key, without returning it', async () => {
       await loadServer();
       await helper.request().post('/roboflow-server/info').send({ id: SERVER_ID });
-      simulator.clearLog();
+      simulator().clearLog();
       const load = collect('outA');
       helper.getNode('inferA').receive({ payload: await standardImage() });
       await load.atLeast(1);
-      simulator.clearLog();
+      simulator().clearLog();
 
-      const response = await helper.request().post('/roboflow-server/models').send({ id: SERVER_ID, url: simulator.url });
+      const response = await helper.request().post('/roboflow-server/models').send({ id: SERVER_ID, url: simulator().url });
       assert.equal(response.status, 200);
       assert.deepEqual(response.body.models, [{ modelId: 'shapes/1', taskType: 'object-detection' }]);
       assert.ok(!response.text.includes(API_KEY));
-      assert.equal(simulator.requests('/model/registry')[0].query.api_key, API_KEY);
+      assert.equal(simulator().requests('/model/registry')[0].query.api_key, API_KEY);
     });
 
     it('uses an unsaved key posted by the dialog instead of the deployed one', async () => {
@@ -149,10 +137,10 @@ describe('roboflow-server', function () {
       const response = await helper
         .request()
         .post('/roboflow-server/models')
-        .send({ id: SERVER_ID, url: simulator.url, apiKey: 'unsaved-dialog-key' });
+        .send({ id: SERVER_ID, url: simulator().url, apiKey: 'unsaved-dialog-key' });
       assert.equal(response.status, 200);
       assert.ok(!response.text.includes('unsaved-dialog-key'));
-      assert.equal(simulator.requests('/model/registry')[0].query.api_key, 'unsaved-dialog-key');
+      assert.equal(simulator().requests('/model/registry')[0].query.api_key, 'unsaved-dialog-key');
     });
 
     it('never sends the deployed key to a URL other than the deployed one', async () => {
@@ -170,15 +158,15 @@ describe('roboflow-server', function () {
 
     it('works for a server that is not deployed yet', async () => {
       await helper.load(NODES(), flowOnTab([], []), {});
-      const response = await helper.request().post('/roboflow-server/info').send({ id: 'not-deployed', url: simulator.url });
+      const response = await helper.request().post('/roboflow-server/info').send({ id: 'not-deployed', url: simulator().url });
       assert.equal(response.status, 200);
       assert.equal(response.body.name, 'Roboflow Inference Server');
     });
 
     it('reports failures with 502 and a message without the key', async () => {
       await loadServer();
-      simulator.inject({ route: '/model/registry', status: 500, body: { message: `boom api_key=${API_KEY}` } });
-      const failed = await helper.request().post('/roboflow-server/models').send({ id: SERVER_ID, url: simulator.url });
+      simulator().inject({ route: '/model/registry', status: 500, body: { message: `boom api_key=${API_KEY}` } });
+      const failed = await helper.request().post('/roboflow-server/models').send({ id: SERVER_ID, url: simulator().url });
       assert.equal(failed.status, 502);
       assert.equal(typeof failed.body.error, 'string');
       assert.ok(!failed.text.includes(API_KEY), failed.text);

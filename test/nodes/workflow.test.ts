@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { standardImage } from '../fixtures/images';
-import { startSimulator, type Simulator } from '../simulator';
 import { coreNodes, debugNamed, exampleFlow, nodeOfType } from './examples';
-import { API_KEY, collect, eventually, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, type FlowNode } from './helpers';
+import { API_KEY, collect, eventually, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, useNodeRedWithSimulator, type FlowNode } from './helpers';
 
 const NODES = () => nodeModules('roboflow-server', 'roboflow-workflow');
 const CREDENTIALS = { [SERVER_ID]: { apiKey: API_KEY } };
@@ -28,13 +27,13 @@ const DETECT_SPECIFICATION = {
 };
 
 describe('roboflow-workflow', function () {
-  let simulator: Simulator;
+  const simulator = useNodeRedWithSimulator();
   let profilingDirectory: string;
 
   function flow(workflow: Record<string, unknown> = {}): FlowNode[] {
     return flowOnTab(
       [
-        serverNode(simulator.url, { profilingDirectory }),
+        serverNode(simulator().url, { profilingDirectory }),
         {
           id: 'wf1',
           type: 'roboflow-workflow',
@@ -65,19 +64,10 @@ describe('roboflow-workflow', function () {
     return out.messages[0];
   }
 
-  before(async () => {
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-  });
   beforeEach(async () => {
-    simulator = await startSimulator();
     profilingDirectory = await mkdtemp(join(tmpdir(), 'roboflow-workflow-test-'));
   });
   afterEach(async () => {
-    await helper.unload();
-    await simulator.stop();
     await rm(profilingDirectory, { recursive: true, force: true });
   });
 
@@ -91,7 +81,7 @@ describe('roboflow-workflow', function () {
     const metadata = await sharp(msg.payload.visualisation).metadata();
     assert.deepEqual([metadata.format, metadata.width, metadata.height], ['jpeg', 640, 480]);
 
-    const [request] = simulator.requests('/workflows/run');
+    const [request] = simulator().requests('/workflows/run');
     const body = request.body as Record<string, any>;
     assert.deepEqual(Object.keys(body), ['api_key', 'use_cache', 'enable_profiling', 'inputs', 'specification']);
     assert.deepEqual(body.specification, DETECT_SPECIFICATION);
@@ -107,7 +97,7 @@ describe('roboflow-workflow', function () {
     );
     assert.equal(typeof msg.payload.visualisation, 'string');
     assert.equal(msg.payload.predictions, undefined);
-    const body = simulator.requests('/workflows/run')[0].body as Record<string, any>;
+    const body = simulator().requests('/workflows/run')[0].body as Record<string, any>;
     assert.deepEqual(body.excluded_fields, ['predictions']);
     assert.equal(body.inputs.confidence, 0.5);
     assert.equal(body.inputs.extra, 1);
@@ -118,7 +108,7 @@ describe('roboflow-workflow', function () {
     const image = await standardImage();
     const msg = await run({ specification: JSON.stringify(echo), imageInputs: 'left=payload\nright = msg.frames.right' }, { payload: image, frames: { right: image } });
     assert.ok(Buffer.isBuffer(msg.payload.left));
-    const inputs = (simulator.requests('/workflows/run')[0].body as { inputs: Record<string, { type: string }> }).inputs;
+    const inputs = (simulator().requests('/workflows/run')[0].body as { inputs: Record<string, { type: string }> }).inputs;
     assert.deepEqual(Object.keys(inputs), ['left', 'right']);
 
     await helper.unload();
@@ -133,7 +123,7 @@ describe('roboflow-workflow', function () {
       { source: 'named', workspace: 'demo', workflowId: 'visualise-shapes', workflowVersion: '3', useCache: false, imageInputs: 'image=frames.all' },
       { frames: { all: [[image, image], [image]] } },
     );
-    const [request] = simulator.requests('/demo/workflows/visualise-shapes');
+    const [request] = simulator().requests('/demo/workflows/visualise-shapes');
     const body = request.body as Record<string, any>;
     assert.equal(body.use_cache, false);
     assert.equal(body.workflow_version_id, '3');
@@ -155,7 +145,7 @@ describe('roboflow-workflow', function () {
     );
     assert.ok(Array.isArray(msg.profilerTrace) && msg.profilerTrace.length > 0);
     assert.equal(msg.profilerTrace[0].name, 'model');
-    assert.equal((simulator.requests('/workflows/run')[0].body as Record<string, unknown>).enable_profiling, true);
+    assert.equal((simulator().requests('/workflows/run')[0].body as Record<string, unknown>).enable_profiling, true);
     assert.equal((await readdir(profilingDirectory)).filter((file) => file.startsWith('workflow_execution_tack_')).length, 1);
   });
 
@@ -189,7 +179,7 @@ describe('roboflow-workflow', function () {
     await caughtMapping.atLeast(1);
     assert.equal(caughtMapping.messages[0].error.message, 'Error: Image input "image" is not name=property');
     // None of the messages without an image, a specification or a valid mapping reached the server.
-    assert.equal(simulator.requests('/demo/workflows/').length + simulator.requests('/workflows/run').length, 1);
+    assert.equal(simulator().requests('/demo/workflows/').length + simulator().requests('/workflows/run').length, 1);
     assert.ok(!JSON.stringify(caught.messages).includes(API_KEY));
   });
 
@@ -212,7 +202,7 @@ describe('roboflow-workflow', function () {
     });
     const named = await helper.request().post('/roboflow-workflow/interface').send({ server: SERVER_ID, source: 'named', workspace: 'demo', workflowId: 'detect-shapes' });
     assert.deepEqual(named.body.outputs.map((output: { name: string }) => output.name), ['predictions', 'count']);
-    assert.equal(simulator.requests('/demo/workflows/detect-shapes/describe_interface').length, 1);
+    assert.equal(simulator().requests('/demo/workflows/detect-shapes/describe_interface').length, 1);
 
     const missing = await helper.request().post('/roboflow-workflow/interface').send({ server: SERVER_ID, source: 'named', workspace: 'demo', workflowId: 'nope' });
     assert.equal(missing.status, 502);
@@ -223,26 +213,16 @@ describe('roboflow-workflow', function () {
 });
 
 describe('examples/workflow.json', function () {
-  let simulator: Simulator;
-
-  before(async () => {
-    await helper.startServer();
-    simulator = await startSimulator();
-  });
-  after(async () => {
-    await helper.unload();
-    await simulator.stop();
-    await helper.stopServer();
-  });
+  const simulator = useNodeRedWithSimulator({ scope: 'suite' });
 
   it('detects and draws on the embedded image', async () => {
-    const example = exampleFlow('workflow', simulator.url);
+    const example = exampleFlow('workflow', simulator().url);
     await helper.load([...NODES(), ...coreNodes], example);
     const outputs = collect(debugNamed(example, 'outputs'));
     helper.getNode(nodeOfType(example, 'inject')).receive({});
     const [msg] = await outputs.atLeast(1);
     assert.deepEqual(msg.payload.predictions.predictions.map((p: { class: string }) => p.class).sort(), ['blue', 'red']);
     assert.ok(Buffer.isBuffer(msg.payload.visualisation));
-    assert.equal((simulator.requests('/workflows/run')[0].body as { inputs: { confidence: number } }).inputs.confidence, 0.5);
+    assert.equal((simulator().requests('/workflows/run')[0].body as { inputs: { confidence: number } }).inputs.confidence, 0.5);
   });
 });

@@ -3,7 +3,7 @@
 // lines, node status/log/send calls) and an infer flow watched by Catch and Status nodes.
 import assert from 'node:assert/strict';
 import { startSimulator, type Simulator } from '../simulator';
-import { collect, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, type Collected, type FlowNode } from '../nodes/helpers';
+import { collect, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, useNodeRedWithSimulator, type Collected, type FlowNode } from '../nodes/helpers';
 
 export const MARKER_KEY = 'MARKERKEY-5f3c9a7e1d2b4c6a8f0e';
 /** The key and the part upstream's masking (`MA***0e`) must hide: either in any output is a leak. */
@@ -199,4 +199,20 @@ export class RestartableSimulator {
     this.current = await startSimulator({ port: this.port });
     return this.current;
   }
+}
+
+/**
+ * Node-RED and a fresh simulator for every test (see useNodeRedWithSimulator), and after each test
+ * no secret in what Node-RED and the console showed, read before the flow is unloaded.
+ */
+export function useNodeRedGuardingSecrets(recorded: RecordedProcess): () => Simulator {
+  let shown = '';
+  afterEach(() => {
+    shown = serialise([nodeRedOutputs(), recorded.console]);
+  });
+  const simulator = useNodeRedWithSimulator();
+  afterEach(function () {
+    assertNoSecret(shown, `outputs of "${this.currentTest?.title}"`);
+  });
+  return simulator;
 }

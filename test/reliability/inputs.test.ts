@@ -7,19 +7,16 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { makeImage, standardImage } from '../fixtures/images';
 import { helper } from '../nodes/helpers';
-import { startSimulator, type Simulator } from '../simulator';
 import {
-  assertNoSecret,
   assertRecovers,
   assertRuntimeAlive,
   caughtError,
   loadInferFlow,
-  nodeRedOutputs,
   outcomeOf,
-  serialise,
   loadWorkflowFlow,
   VALID_SPECIFICATION,
   watchProcess,
+  useNodeRedGuardingSecrets,
   type InferFlow,
 } from './harness';
 
@@ -30,7 +27,7 @@ const MAX_RSS_GROWTH_BYTES = 60 * 1024 * 1024;
 describe('reliability: bad inputs reach Catch and the node carries on', function () {
   this.timeout(60_000);
   const recorded = watchProcess();
-  let simulator: Simulator;
+  const simulator = useNodeRedGuardingSecrets(recorded);
   let folder: string;
   let image: Buffer;
 
@@ -39,35 +36,24 @@ describe('reliability: bad inputs reach Catch and the node carries on', function
     image = await standardImage();
     writeFileSync(path.join(folder, 'empty.jpg'), Buffer.alloc(0));
     writeFileSync(path.join(folder, 'notes.txt'), 'This is a text file, not an image.\n');
-    await helper.startServer();
   });
-  after(async () => {
-    await helper.stopServer();
+  after(() => {
     rmSync(folder, { recursive: true, force: true });
-  });
-  beforeEach(async () => {
-    simulator = await startSimulator();
-  });
-  afterEach(async function () {
-    const shown = serialise([nodeRedOutputs(), recorded.console]);
-    await helper.unload();
-    await simulator.stop();
-    assertNoSecret(shown, `outputs of "${this.currentTest?.title}"`);
   });
 
   /** One bad message to a fresh infer node: its error as Catch saw it, after checking recovery. */
   async function failureOf(payload: unknown, options: Parameters<typeof loadInferFlow>[1] = {}): Promise<{ message: string; flow: InferFlow }> {
-    const flow = await loadInferFlow(simulator.url, options);
+    const flow = await loadInferFlow(simulator().url, options);
     const message = await caughtError(flow, { payload, topic: 'bad input', sensor: 'door' });
     await assertRecovers(flow, image);
-    await assertRuntimeAlive(simulator.url);
+    await assertRuntimeAlive(simulator().url);
     return { message, flow };
   }
 
   it('an empty Buffer', async () => {
     const { message } = await failureOf(Buffer.alloc(0));
     assert.equal(message, 'InvalidInputFormatError: Empty buffer submitted as an image.');
-    assert.equal(simulator.requests('/infer/').length, 1, 'only the recovery reached the server');
+    assert.equal(simulator().requests('/infer/').length, 1, 'only the recovery reached the server');
   });
 
   it('a zero-byte file', async () => {
@@ -101,22 +87,22 @@ describe('reliability: bad inputs reach Catch and the node carries on', function
 
   it('a 50-megapixel image: refused from its header, without decoding it', async () => {
     const huge = await sharp({ create: { ...FIFTY_MEGAPIXELS, channels: 3, background: { r: 90, g: 90, b: 90 } } }).jpeg().toBuffer();
-    const flow = await loadInferFlow(simulator.url, { server: { clientDownsizingDisabled: 'false' } });
+    const flow = await loadInferFlow(simulator().url, { server: { clientDownsizingDisabled: 'false' } });
     const rssBefore = process.memoryUsage().rss;
     const message = await caughtError(flow, { payload: huge, topic: 'huge image' });
     const growth = process.memoryUsage().rss - rssBefore;
     assert.equal(message, 'EncodingError: Image from buffer is 10000x5000 (50 megapixels); the limit is 40 megapixels.');
     assert.ok(growth < MAX_RSS_GROWTH_BYTES, `RSS grew by ${Math.round(growth / 1e6)} MB`);
-    assert.equal(simulator.requests('/infer/').length, 0);
+    assert.equal(simulator().requests('/infer/').length, 0);
     await assertRecovers(flow, image);
   });
 
   it('a 50-megapixel image to draw on: refused from its header, without decoding it', async () => {
     const huge = await sharp({ create: { ...FIFTY_MEGAPIXELS, channels: 3, background: { r: 90, g: 90, b: 90 } } }).jpeg().toBuffer();
-    const flow = await loadInferFlow(simulator.url, { infer: { annotatedImageProperty: 'annotated' } });
+    const flow = await loadInferFlow(simulator().url, { infer: { annotatedImageProperty: 'annotated' } });
     await assertRecovers(flow, image);
     // The server's answer is canned: only the node's own handling of the image is measured.
-    simulator.inject({ route: '/infer/*', status: 200, body: { predictions: [], image: FIFTY_MEGAPIXELS } });
+    simulator().inject({ route: '/infer/*', status: 200, body: { predictions: [], image: FIFTY_MEGAPIXELS } });
     const rssBefore = process.memoryUsage().rss;
     const message = await caughtError(flow, { payload: huge, topic: 'huge image' });
     const growth = process.memoryUsage().rss - rssBefore;
@@ -130,18 +116,18 @@ describe('reliability: bad inputs reach Catch and the node carries on', function
     batch[9_999] = 42;
     const { message } = await failureOf(batch);
     assert.equal(message, 'InvalidInputFormatError: Unknown type of input (number) submitted.');
-    assert.equal(simulator.requests('/infer/').length, 1, 'only the recovery reached the server');
+    assert.equal(simulator().requests('/infer/').length, 1, 'only the recovery reached the server');
   });
 
   it('a 10,000-element batch: answered in order, in batches of maxBatchSize', async () => {
     const tiny = await makeImage({ width: 16, height: 16, boxes: [{ colour: 'red', left: 4, top: 4, width: 8, height: 8 }] });
-    const flow = await loadInferFlow(simulator.url, { infer: { maxBatchSize: '500', maxConcurrentRequests: '2' }, server: { requestTimeoutMs: '30000' } });
+    const flow = await loadInferFlow(simulator().url, { infer: { maxBatchSize: '500', maxConcurrentRequests: '2' }, server: { requestTimeoutMs: '30000' } });
     helper.getNode('infer1').receive({ payload: Array.from({ length: 10_000 }, () => tiny), topic: 'big batch' });
     const [output] = await flow.out.atLeast(1);
     assert.equal(output.payload.length, 10_000);
     assert.ok(output.payload.every((result: { predictions: Array<{ class: string }> }) => result.predictions[0]?.class === 'red'));
     assert.deepEqual(output.counts, { red: 10_000 });
-    assert.equal(simulator.requests('/infer/').length, 20);
+    assert.equal(simulator().requests('/infer/').length, 20);
     assert.equal(flow.caught.messages.length, 0);
   });
 
@@ -156,25 +142,25 @@ describe('reliability: bad inputs reach Catch and the node carries on', function
   });
 
   it('an unknown model', async () => {
-    const flow = await loadInferFlow(simulator.url, { infer: { model: 'model', modelType: 'msg' } });
+    const flow = await loadInferFlow(simulator().url, { infer: { model: 'model', modelType: 'msg' } });
     const message = await caughtError(flow, { payload: image, model: 'no-such-model/9' });
     assert.match(message, /^HTTPCallErrorError: HTTP 404: Requested Roboflow resource not found\..* for url: http:\/\/127\.0\.0\.1:\d+\/model\/add\)$/);
     const { output } = await outcomeOf(flow, { payload: image, model: 'shapes/1' });
     assert.ok(Array.isArray(output?.payload?.predictions), 'a known model still works');
-    await assertRuntimeAlive(simulator.url);
+    await assertRuntimeAlive(simulator().url);
   });
 
   it('a v0 call without an API key', async () => {
-    const flow = await loadInferFlow(simulator.url, { server: { apiMode: 'v0' }, credentials: {} });
+    const flow = await loadInferFlow(simulator().url, { server: { apiMode: 'v0' }, credentials: {} });
     for (const topic of ['first', 'second']) {
       assert.equal(await caughtError(flow, { payload: image, topic }), 'APIKeyNotProvided: API key must be provided in this case');
     }
-    assert.equal(simulator.log.length, 0, 'nothing was sent');
-    await assertRuntimeAlive(simulator.url);
+    assert.equal(simulator().log.length, 0, 'nothing was sent');
+    await assertRuntimeAlive(simulator().url);
   });
 
   it('a malformed workflow specification', async () => {
-    const { caught, out } = await loadWorkflowFlow(simulator.url);
+    const { caught, out } = await loadWorkflowFlow(simulator().url);
     const malformed = { version: '1.0', inputs: 'image', steps: {}, outputs: null };
     helper.getNode('workflow1').receive({ payload: image, specification: malformed, topic: 'wf' });
     const [failure] = await caught.atLeast(1);
@@ -186,7 +172,7 @@ describe('reliability: bad inputs reach Catch and the node carries on', function
     const [result] = await out.atLeast(1);
     assert.equal(result.topic, 'wf ok');
     assert.equal(caught.messages.length, 1);
-    await assertRuntimeAlive(simulator.url);
+    await assertRuntimeAlive(simulator().url);
   });
 });
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { standardImage } from '../fixtures/images';
 import { helper, SERVER_ID } from '../nodes/helpers';
-import { startSimulator, type Simulator } from '../simulator';
+import { startSimulator } from '../simulator';
 import {
   assertNoSecret,
   assertRecovers,
@@ -16,9 +16,8 @@ import {
   credentials,
   loadInferFlow,
   MARKER_KEY,
-  nodeRedOutputs,
   outcomeOf,
-  serialise,
+  useNodeRedGuardingSecrets,
   watchProcess,
 } from './harness';
 
@@ -69,31 +68,18 @@ async function startImageServer(image: Buffer): Promise<ImageServer> {
 describe('reliability: security', function () {
   this.timeout(30_000);
   const recorded = watchProcess();
-  let simulator: Simulator;
+  const simulator = useNodeRedGuardingSecrets(recorded);
   let image: Buffer;
 
   before(async () => {
     image = await standardImage();
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-  });
-  beforeEach(async () => {
-    simulator = await startSimulator();
-  });
-  afterEach(async function () {
-    const shown = serialise([nodeRedOutputs(), recorded.console]);
-    await helper.unload();
-    await simulator.stop();
-    assertNoSecret(shown, `outputs of "${this.currentTest?.title}"`);
   });
 
   describe('a message cannot redirect requests', () => {
     it('server URL, key, headers and transport stay as configured, whatever the message says', async () => {
       const elsewhere = await startSimulator();
       try {
-        const flow = await loadInferFlow(simulator.url);
+        const flow = await loadInferFlow(simulator().url);
         const { output } = await outcomeOf(flow, {
           payload: image,
           url: elsewhere.url,
@@ -107,9 +93,9 @@ describe('reliability: security', function () {
         });
         assert.ok(output, 'the message was inferred');
         assert.equal(elsewhere.log.length, 0, 'nothing went elsewhere');
-        const [request] = simulator.requests('/infer/');
+        const [request] = simulator().requests('/infer/');
         assert.equal((request.body as Record<string, unknown>).api_key, MARKER_KEY);
-        assert.ok(!JSON.stringify(simulator.log).includes('message-key'), 'no message-supplied credential was sent');
+        assert.ok(!JSON.stringify(simulator().log).includes('message-key'), 'no message-supplied credential was sent');
 
         for (const refused of [{ apiKeyTransport: 'header' }, { apiUrl: elsewhere.url }, { maxConcurrentRequests: 64 }, { serviceSecret: 'x' }]) {
           assert.match(await caughtError(flow, { payload: image, inferenceConfiguration: refused }), /^InvalidParameterError: msg\.inferenceConfiguration cannot set/);
@@ -136,7 +122,7 @@ describe('reliability: security', function () {
       writeFileSync(path.join(base, 'inside.jpg'), image);
       writeFileSync(path.join(root, 'secret.jpg'), image);
       symlinkSync(path.join(root, 'secret.jpg'), path.join(base, 'link.jpg'));
-      const flow = await loadInferFlow(simulator.url, { server: { fileBaseDir: base }, infer: { annotatedImageProperty: 'annotated' } });
+      const flow = await loadInferFlow(simulator().url, { server: { fileBaseDir: base }, infer: { annotatedImageProperty: 'annotated' } });
 
       const { output } = await outcomeOf(flow, { payload: 'inside.jpg' });
       assert.ok(Buffer.isBuffer(output?.annotated), 'a file inside the folder is read (and drawn on)');
@@ -146,7 +132,7 @@ describe('reliability: security', function () {
           `InvalidInputFormatError: Image file '${outside}' is outside the allowed folder.`,
         );
       }
-      assert.equal(simulator.requests('/infer/').length, 1, 'nothing from outside reached the server');
+      assert.equal(simulator().requests('/infer/').length, 1, 'nothing from outside reached the server');
     });
   });
 
@@ -161,13 +147,13 @@ describe('reliability: security', function () {
     });
 
     it('permissive (upstream default): downloads from any address, following redirects', async () => {
-      const flow = await loadInferFlow(simulator.url);
+      const flow = await loadInferFlow(simulator().url);
       await assertRecovers(flow, `${images.url}/hop`);
       assert.deepEqual(images.requested, ['/hop', '/img.jpg']);
     });
 
     it('strict preset: refuses http://127.0.0.1 before connecting', async () => {
-      const flow = await loadInferFlow(simulator.url, { server: { urlPolicy: 'strict' } });
+      const flow = await loadInferFlow(simulator().url, { server: { urlPolicy: 'strict' } });
       assert.equal(
         await caughtError(flow, { payload: `${images.url}/img.jpg` }),
         'InvalidURLImageInput: Image URL rejected: only https URLs are allowed by the URL policy.',
@@ -177,11 +163,11 @@ describe('reliability: security', function () {
         "InvalidURLImageInput: Image URL rejected: '127.0.0.1' is not a fully qualified domain name.",
       );
       assert.deepEqual(images.requested, []);
-      assert.equal(simulator.requests('/infer/').length, 0);
+      assert.equal(simulator().requests('/infer/').length, 0);
     });
 
     it('a redirect from an allowed host to 169.254.169.254 is re-validated and refused', async () => {
-      const flow = await loadInferFlow(simulator.url, { server: { urlPolicy: 'custom', allowedHosts: '127.0.0.1' } });
+      const flow = await loadInferFlow(simulator().url, { server: { urlPolicy: 'custom', allowedHosts: '127.0.0.1' } });
       assert.equal(
         await caughtError(flow, { payload: `${images.url}/redirect` }),
         "URLAddressNotAllowedError: Image URL rejected: host '169.254.169.254' is not on the allow list.",
@@ -191,7 +177,7 @@ describe('reliability: security', function () {
     });
 
     it('private addresses refused: an allowed host that is itself local is not contacted', async () => {
-      const flow = await loadInferFlow(simulator.url, { server: { urlPolicy: 'custom', allowNonGlobalAddresses: false, allowedHosts: '127.0.0.1' } });
+      const flow = await loadInferFlow(simulator().url, { server: { urlPolicy: 'custom', allowNonGlobalAddresses: false, allowedHosts: '127.0.0.1' } });
       assert.equal(
         await caughtError(flow, { payload: `${images.url}/redirect` }),
         "URLAddressNotAllowedError: Image URL rejected: '127.0.0.1' is not a public address.",
@@ -200,13 +186,13 @@ describe('reliability: security', function () {
     });
 
     it('deny list, and URL input switched off', async () => {
-      const denied = await loadInferFlow(simulator.url, { server: { deniedHosts: 'example.com, 127.0.0.1' } });
+      const denied = await loadInferFlow(simulator().url, { server: { deniedHosts: 'example.com, 127.0.0.1' } });
       assert.equal(
         await caughtError(denied, { payload: `${images.url}/img.jpg` }),
         "URLAddressNotAllowedError: Image URL rejected: host '127.0.0.1' is on the deny list.",
       );
       await helper.unload();
-      const off = await loadInferFlow(simulator.url, { server: { urlPolicy: 'custom', allowUrlInput: false } });
+      const off = await loadInferFlow(simulator().url, { server: { urlPolicy: 'custom', allowUrlInput: false } });
       assert.equal(
         await caughtError(off, { payload: `${images.url}/img.jpg` }),
         'InvalidURLImageInput: Providing images as URLs is not allowed by the URL policy.',
@@ -215,23 +201,23 @@ describe('reliability: security', function () {
     });
 
     it('download size and time caps set on the server node', async () => {
-      const flow = await loadInferFlow(simulator.url, { server: { maxDownloadMb: '0.001', downloadTimeoutSeconds: '0.3' } });
+      const flow = await loadInferFlow(simulator().url, { server: { maxDownloadMb: '0.001', downloadTimeoutSeconds: '0.3' } });
       assert.equal(
         await caughtError(flow, { payload: `${images.url}/img.jpg` }),
         `HTTPClientError: Could not load image from URL. Details: ${images.url}/img.jpg is larger than 1049 bytes.`,
       );
       assert.equal(await caughtError(flow, { payload: `${images.url}/stall` }), 'HTTPClientError: Could not load image from URL. Details: download timed out after 300 ms');
-      assert.equal(simulator.requests('/infer/').length, 0);
+      assert.equal(simulator().requests('/infer/').length, 0);
     });
   });
 
   describe('admin endpoints', () => {
     it('answer the editor without the key, also when the server echoes it in an error', async () => {
-      await loadInferFlow(simulator.url);
-      const models = await helper.request().post('/roboflow-server/models').send({ id: SERVER_ID, url: simulator.url });
+      await loadInferFlow(simulator().url);
+      const models = await helper.request().post('/roboflow-server/models').send({ id: SERVER_ID, url: simulator().url });
       assert.equal(models.status, 200);
-      simulator.inject({ route: '/info', status: 401, body: { message: `bad api_key=${MARKER_KEY}` } });
-      const info = await helper.request().post('/roboflow-server/info').send({ id: SERVER_ID, url: simulator.url });
+      simulator().inject({ route: '/info', status: 401, body: { message: `bad api_key=${MARKER_KEY}` } });
+      const info = await helper.request().post('/roboflow-server/info').send({ id: SERVER_ID, url: simulator().url });
       assert.equal(info.status, 502);
       assert.match(info.body.error, /HTTP 401/);
       const workflow = await helper.request().post('/roboflow-workflow/interface').send({ server: SERVER_ID, specification: '{}' });
@@ -240,7 +226,7 @@ describe('reliability: security', function () {
   });
 
   it('the key is in the node credentials only, never in the flow', async () => {
-    await loadInferFlow(simulator.url, { credentials: credentials() });
+    await loadInferFlow(simulator().url, { credentials: credentials() });
     const nodes = helper as unknown as { _redNodes: { getFlows(): unknown; getCredentialDefinition(type: string): unknown } };
     assertNoSecret(JSON.stringify(nodes._redNodes.getFlows()), 'the deployed flow');
     assert.deepEqual(nodes._redNodes.getCredentialDefinition('roboflow-server'), { apiKey: { type: 'password' }, serviceSecret: { type: 'password' } });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { standardImage } from '../fixtures/images';
 import { helper } from '../nodes/helpers';
-import { startSimulator, type Fault, type Simulator } from '../simulator';
+import type { Fault } from '../simulator';
 import {
   assertNoSecret,
   assertRecovers,
@@ -13,12 +13,11 @@ import {
   loadInferFlow,
   loadWorkflowFlow,
   MARKER_KEY,
-  nodeRedOutputs,
   REQUEST_TIMEOUT_MS,
   RestartableSimulator,
-  serialise,
   VALID_SPECIFICATION,
   watchProcess,
+  useNodeRedGuardingSecrets,
   type InferFlow,
 } from './harness';
 
@@ -81,62 +80,49 @@ const FAULT_MATRIX: Record<string, FaultCase> = {
 describe('reliability: server faults reach Catch and the infer node recovers', function () {
   this.timeout(30_000);
   const recorded = watchProcess();
-  let simulator: Simulator;
+  const simulator = useNodeRedGuardingSecrets(recorded);
   let image: Buffer;
 
   before(async () => {
     image = await standardImage();
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-  });
-  beforeEach(async () => {
-    simulator = await startSimulator();
-  });
-  afterEach(async function () {
-    const shown = serialise([nodeRedOutputs(), recorded.console]);
-    await helper.unload();
-    await simulator.stop();
-    assertNoSecret(shown, `outputs of "${this.currentTest?.title}"`);
   });
 
   for (const [name, { fault, error, attempts }] of Object.entries(FAULT_MATRIX)) {
     it(name, async () => {
-      const flow = await loadInferFlow(simulator.url);
+      const flow = await loadInferFlow(simulator().url);
       await assertRecovers(flow, image); // the model is registered; from here on only /infer is faulty
-      simulator.clearLog();
-      simulator.inject({ route: '/infer/*', count: Infinity, ...fault });
+      simulator().clearLog();
+      simulator().inject({ route: '/infer/*', count: Infinity, ...fault });
 
       const message = await caughtError(flow, { payload: image, topic: name, camera: { id: 7 } });
       assert.match(message, error);
-      assert.equal(simulator.requests('/infer/').length, attempts, 'attempts made');
+      assert.equal(simulator().requests('/infer/').length, attempts, 'attempts made');
       await assertStatusShows(flow, 'red');
       assertNoSecret(message, 'the error');
 
-      simulator.clearFaults();
+      simulator().clearFaults();
       await assertRecovers(flow, image);
-      await assertRuntimeAlive(simulator.url);
+      await assertRuntimeAlive(simulator().url);
     });
   }
 
   it('server error echoing the Authorization header (header key transport)', async () => {
-    const flow = await loadInferFlow(simulator.url, { server: { apiKeyTransport: 'header' } });
+    const flow = await loadInferFlow(simulator().url, { server: { apiKeyTransport: 'header' } });
     await assertRecovers(flow, image);
-    assert.equal(simulator.requests('/infer/')[0].headers.authorization, `Bearer ${MARKER_KEY}`);
-    simulator.inject({ route: '/infer/*', status: 403, body: { message: `Rejected header Authorization: Bearer ${MARKER_KEY}` } });
+    assert.equal(simulator().requests('/infer/')[0].headers.authorization, `Bearer ${MARKER_KEY}`);
+    simulator().inject({ route: '/infer/*', status: 403, body: { message: `Rejected header Authorization: Bearer ${MARKER_KEY}` } });
     const message = await caughtError(flow, { payload: image, topic: 'header' });
     assert.match(message, /^HTTPCallErrorError: HTTP 403: Rejected header Authorization: Bearer \*\*\* \(403 Client Error: Forbidden for url: /);
     await assertRecovers(flow, image);
   });
 
   it('429 storm: waits as long as Retry-After says between attempts', async () => {
-    const flow = await loadInferFlow(simulator.url);
+    const flow = await loadInferFlow(simulator().url);
     await assertRecovers(flow, image);
-    simulator.clearLog();
-    simulator.inject({ route: '/infer/*', count: Infinity, status: 429, retryAfter: 1 });
+    simulator().clearLog();
+    simulator().inject({ route: '/infer/*', count: Infinity, status: 429, retryAfter: 1 });
     assert.match(await caughtError(flow, { payload: image }), /HTTP 429/);
-    const arrivals = simulator.requests('/infer/').map((request) => request.receivedAt);
+    const arrivals = simulator().requests('/infer/').map((request) => request.receivedAt);
     assert.equal(arrivals.length, 3);
     for (let index = 1; index < arrivals.length; index++) {
       assert.ok(arrivals[index] - arrivals[index - 1] >= 950, `attempt ${index + 1} came ${arrivals[index] - arrivals[index - 1]} ms after the previous one`);
@@ -144,28 +130,28 @@ describe('reliability: server faults reach Catch and the infer node recovers', f
   });
 
   it('503 then success: a short storm is ridden out by the retries, no error', async () => {
-    const flow = await loadInferFlow(simulator.url);
+    const flow = await loadInferFlow(simulator().url);
     await assertRecovers(flow, image);
-    simulator.clearLog();
-    simulator.inject({ route: '/infer/*', count: 2, status: 503 });
+    simulator().clearLog();
+    simulator().inject({ route: '/infer/*', count: 2, status: 503 });
     await assertRecovers(flow, image);
-    assert.deepEqual(simulator.requests('/infer/').map((request) => request.status), [503, 503, 200]);
+    assert.deepEqual(simulator().requests('/infer/').map((request) => request.status), [503, 503, 200]);
     assert.equal(flow.caught.messages.length, 0);
   });
 
   it('a 50 MB response that is no inference result', async () => {
-    const flow = await loadInferFlow(simulator.url, { server: { requestTimeoutMs: '20000' } });
+    const flow = await loadInferFlow(simulator().url, { server: { requestTimeoutMs: '20000' } });
     await assertRecovers(flow, image);
-    simulator.inject({ route: '/infer/*', kind: 'huge-body' });
+    simulator().inject({ route: '/infer/*', kind: 'huge-body' });
     const message = await caughtError(flow, { payload: image, topic: 'huge' });
     assert.equal(message, "Error: The server's answer is not an inference result (no predictions)");
     await assertRecovers(flow, image);
-    await assertRuntimeAlive(simulator.url);
+    await assertRuntimeAlive(simulator().url);
   });
 
   it('503 storm on a workflow: upstream\'s workflow retry policy, then a clear error', async () => {
-    const flow = await loadWorkflowFlow(simulator.url);
-    simulator.inject({ route: '/workflows/run', status: 503, count: Infinity });
+    const flow = await loadWorkflowFlow(simulator().url);
+    simulator().inject({ route: '/workflows/run', status: 503, count: Infinity });
     helper.getNode('workflow1').receive({ payload: image, specification: VALID_SPECIFICATION, topic: 'workflow storm' });
     const [failure] = await flow.caught.atLeast(1);
     assert.equal(failure.topic, 'workflow storm');
@@ -173,13 +159,13 @@ describe('reliability: server faults reach Catch and the infer node recovers', f
       failure.error.message,
       'HTTPCallErrorError: HTTP 503: Original request failed and retry did not succeed. Status code shows the response of the last request executed.',
     );
-    assert.equal(simulator.requests('/workflows/run').length, 3);
+    assert.equal(simulator().requests('/workflows/run').length, 3);
 
-    simulator.clearFaults();
+    simulator().clearFaults();
     helper.getNode('workflow1').receive({ payload: image, specification: VALID_SPECIFICATION, topic: 'workflow back' });
     const [result] = await flow.out.atLeast(1);
     assert.equal(result.topic, 'workflow back');
-    await assertRuntimeAlive(simulator.url);
+    await assertRuntimeAlive(simulator().url);
   });
 
   describe('the server itself', () => {
@@ -225,7 +211,7 @@ describe('reliability: server faults reach Catch and the infer node recovers', f
       assert.match(message, /^HTTPClientError: Error with server connection: GET http:\/\/inference-server\.invalid:9001\/model\/registry\?api_key=MA\*\*\*0e: getaddrinfo (ENOTFOUND|EAI_AGAIN)/);
       // Still alive and still failing cleanly for the next message.
       assert.match(await caughtError(flow, { payload: image, topic: 'dns again' }), /ENOTFOUND|EAI_AGAIN/);
-      await assertRuntimeAlive(simulator.url);
+      await assertRuntimeAlive(simulator().url);
     });
   });
 });
