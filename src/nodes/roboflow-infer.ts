@@ -10,6 +10,7 @@ import { messageSettings, type MessageSettingsDef } from './shared/messageSettin
 import type { Node, NodeAPI, NodeMessage } from './shared/nodeRed';
 import { evaluateProperty, reviveBuffers, setOptionalProperty } from './shared/properties';
 import { findServer, type RoboflowServer } from './shared/server';
+import type { StatusText } from './shared/status';
 
 /** The configuration a roboflow-infer node may override (blank = the server's value). */
 export const INFER_NODE_OPTIONS: ReadonlyArray<keyof InferenceConfigurationOptions> = [
@@ -63,7 +64,7 @@ export default function registerRoboflowInfer(RED: NodeAPI): void {
       return modelId.trim() || undefined;
     }
 
-    async function infer(msg: NodeMessage, context: WorkContext): Promise<string> {
+    async function infer(msg: NodeMessage, context: WorkContext): Promise<StatusText> {
       if (setupError) throw setupError;
       const { client, configuration, fileBaseDir } = server as RoboflowServer;
       const modelId = await modelIdFor(msg);
@@ -99,7 +100,7 @@ export default function registerRoboflowInfer(RED: NodeAPI): void {
       };
       const objects = Object.values(counts).reduce((sum, count) => sum + count, 0);
       const done = { count: objects, ms: timeMs, dropped: context.dropped };
-      return RED._(context.dropped ? 'roboflow-infer.status.doneWithDrops' : 'roboflow-infer.status.done', done);
+      return () => RED._(done.dropped ? 'roboflow-infer.status.doneWithDrops' : 'roboflow-infer.status.done', done);
     }
 
     handleMessages(node, messageSettings(RED, config), infer);

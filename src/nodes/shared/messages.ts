@@ -3,7 +3,7 @@
 // A node supplies only the work for one message; see roboflow-infer.ts for the pattern.
 import { FlowControl, type FlowControlOptions } from './flowControl';
 import type { DoneFunction, Node, NodeMessage, SendFunction } from './nodeRed';
-import { StatusReporter } from './status';
+import { StatusReporter, type StatusText } from './status';
 
 export interface WorkContext {
   /** Aborted when the node closes (redeploy, delete, shutdown). */
@@ -12,8 +12,11 @@ export interface WorkContext {
   readonly dropped: number;
 }
 
-/** Does the work for one message, sets its output properties and returns the success status text. */
-export type MessageWork = (msg: NodeMessage, context: WorkContext) => Promise<string>;
+/**
+ * Does the work for one message, sets its output properties and returns the success status text
+ * (a function when it needs translating: it is called only if the status is shown).
+ */
+export type MessageWork = (msg: NodeMessage, context: WorkContext) => Promise<StatusText>;
 
 export interface MessageHandlingOptions {
   flow: FlowControlOptions;
@@ -42,7 +45,8 @@ export function handleMessages(node: Node, options: MessageHandlingOptions, work
   async function process(msg: NodeMessage, send: SendFunction, done: DoneFunction): Promise<void> {
     const controller = new AbortController();
     inFlight.add(controller);
-    status.busy(options.text.busy(flow.queued));
+    const queued = flow.queued;
+    status.busy(() => options.text.busy(queued));
     try {
       const text = await work(msg, {
         signal: controller.signal,
@@ -56,7 +60,7 @@ export function handleMessages(node: Node, options: MessageHandlingOptions, work
     } catch (error) {
       if (closing) return done();
       const failure = error instanceof Error ? error : new Error(String(error));
-      status.failure(options.text.failure?.(failure) ?? failure.message);
+      status.failure(() => options.text.failure?.(failure) ?? failure.message);
       if (options.errorOutput) {
         msg.error = { name: failure.name, message: failure.message, source: { id: node.id, type: node.type, name: node.name } };
         send([null, msg]);
@@ -71,7 +75,8 @@ export function handleMessages(node: Node, options: MessageHandlingOptions, work
     flow.submit({
       run: () => process(msg, send, done),
       drop: () => {
-        if (!closing) status.busy(options.text.dropped(flow.dropped));
+        const dropped = flow.dropped;
+        if (!closing) status.busy(() => options.text.dropped(dropped));
         done();
       },
     });

@@ -4,23 +4,33 @@ import type { Node, NodeStatus } from './nodeRed';
 
 const MIN_INTERVAL_MS = 500;
 
+/**
+ * A status text, or how to make it: translating (RED._) costs more per message than the rest of
+ * a node's own work, and most per-message updates are replaced before they are shown.
+ */
+export type StatusText = string | (() => string);
+
+interface PendingStatus extends Omit<NodeStatus, 'text'> {
+  text: StatusText;
+}
+
 export class StatusReporter {
   private lastShownAt = 0;
-  private pending: NodeStatus | undefined;
+  private pending: PendingStatus | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly node: Node) {}
 
-  busy(text: string): void {
+  busy(text: StatusText): void {
     this.show({ fill: 'yellow', shape: 'ring', text });
   }
 
-  success(text: string): void {
+  success(text: StatusText): void {
     this.show({ fill: 'green', shape: 'dot', text });
   }
 
-  failure(text: string): void {
-    this.show({ fill: 'red', shape: 'ring', text: shorten(text) });
+  failure(text: StatusText): void {
+    this.show({ fill: 'red', shape: 'ring', text: () => shorten(textOf(text)) });
   }
 
   /** Cancels any pending update and clears the status: for 'close'. */
@@ -31,7 +41,7 @@ export class StatusReporter {
     this.node.status({});
   }
 
-  private show(status: NodeStatus): void {
+  private show(status: PendingStatus): void {
     const wait = this.lastShownAt + MIN_INTERVAL_MS - Date.now();
     if (wait <= 0 && !this.timer) return this.apply(status);
     this.pending = status;
@@ -41,11 +51,15 @@ export class StatusReporter {
     }, Math.max(wait, 0));
   }
 
-  private apply(status: NodeStatus): void {
+  private apply(status: PendingStatus): void {
     this.pending = undefined;
     this.lastShownAt = Date.now();
-    this.node.status(status);
+    this.node.status({ ...status, text: textOf(status.text) });
   }
+}
+
+function textOf(text: StatusText): string {
+  return typeof text === 'string' ? text : text();
 }
 
 const MAX_STATUS_LENGTH = 32;
