@@ -3,7 +3,7 @@
 // status, errors, close) is shared; this file is the pattern other Roboflow nodes copy.
 import type { ImageInput, ImagesInput, InferenceConfigurationOptions } from '../core';
 import { countByClass, drawPredictions, toAnnotations } from '../core/annotate';
-import { layerConfiguration, messageOptions, parseOptions } from './shared/configuration';
+import { messageConfigurations, parseOptions } from './shared/configuration';
 import { imageBytes } from './shared/images';
 import { handleMessages, type WorkContext } from './shared/messages';
 import { messageSettings, type MessageSettingsDef } from './shared/messageSettings';
@@ -55,6 +55,7 @@ export default function registerRoboflowInfer(RED: NodeAPI): void {
       setupError = error as Error;
     }
     if (!server) setupError = new Error(RED._('roboflow-infer.errors.noServer'));
+    const configurationFor = messageConfigurations(nodeOptions);
 
     /** The node's model, or undefined for the server's default model (set by a model manager's load). */
     async function modelIdFor(msg: NodeMessage): Promise<string | undefined> {
@@ -70,7 +71,7 @@ export default function registerRoboflowInfer(RED: NodeAPI): void {
       const modelId = await modelIdFor(msg);
       const image = reviveBuffers(await evaluateProperty(RED, node, config.image || 'payload', config.imageType || 'msg', msg));
       if (image === undefined || image === null || image === '') throw new Error(RED._('roboflow-infer.errors.noImage'));
-      const effective = layerConfiguration(configuration, nodeOptions, messageOptions(msg));
+      const effective = configurationFor(configuration, msg);
 
       const startedAt = performance.now();
       const result = await client.useConfiguration(effective, () =>

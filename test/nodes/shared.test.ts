@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { InferenceConfiguration } from '../../src/core';
-import { layerConfiguration, messageOptions, parseOptions } from '../../src/nodes/shared/configuration';
+import { layerConfiguration, messageConfigurations, messageOptions, parseOptions } from '../../src/nodes/shared/configuration';
 import { FlowControl, type FlowControlOptions, type Job } from '../../src/nodes/shared/flowControl';
 import type { Node, NodeStatus } from '../../src/nodes/shared/nodeRed';
 import { StatusReporter } from '../../src/nodes/shared/status';
@@ -86,6 +86,21 @@ describe('node helpers', function () {
       assert.throws(() => parseOptions({ apiKeyTransport: 'smoke-signals' }), /apiKeyTransport/);
     });
 
+    it('shares one configuration between messages that set no parameters, until the server changes its own', () => {
+      const configurationFor = messageConfigurations({ maxDetections: 10 });
+      const server = new InferenceConfiguration({ iouThreshold: 0.3 });
+      const plain = configurationFor(server, { payload: 'a' });
+      assert.equal(plain.maxDetections, 10);
+      assert.equal(plain.iouThreshold, 0.3);
+      assert.equal(configurationFor(server, { payload: 'b' }), plain);
+      const asked = configurationFor(server, { payload: 'c', confidence: 0.8 });
+      assert.equal(asked.confidenceThreshold, 0.8);
+      assert.equal(asked.maxDetections, 10);
+      assert.equal(configurationFor(server, { payload: 'd' }).confidenceThreshold, undefined, 'a message never changes the shared one');
+      const redeployed = configurationFor(new InferenceConfiguration({ iouThreshold: 0.6 }), { payload: 'e' });
+      assert.equal(redeployed.iouThreshold, 0.6);
+    });
+
     it('takes inference parameters from a message and refuses anything else', () => {
       assert.deepEqual(messageOptions({ confidence: 0.8, inferenceConfiguration: { maskDecodeMode: 'fast' } }), {
         confidenceThreshold: 0.8,
@@ -112,6 +127,26 @@ describe('node helpers', function () {
       reporter.failure('x'.repeat(100));
       reporter.clear();
       assert.deepEqual(shown.at(-1), {});
+    });
+
+    it('makes a text given as a function only when that status is shown', async () => {
+      const shown: NodeStatus[] = [];
+      const node = Object.assign(new EventEmitter(), { status: (status: NodeStatus) => shown.push(status) }) as unknown as Node;
+      const reporter = new StatusReporter(node);
+      const made: string[] = [];
+      const text = (value: string) => () => {
+        made.push(value);
+        return value;
+      };
+      reporter.busy(text('one'));
+      reporter.success(text('two'));
+      reporter.failure(text(`three ${'x'.repeat(100)}`));
+      assert.deepEqual(made, ['one']);
+      await eventually(() => shown.length === 2);
+      assert.equal(made.length, 2, 'the replaced status was never made');
+      assert.equal(shown[1].fill, 'red');
+      assert.equal(shown[1].text?.length, 32, 'failure texts are still shortened');
+      reporter.clear();
     });
   });
 });

@@ -168,3 +168,18 @@ export function messageOptions(msg: NodeMessage): Options {
 export function layerConfiguration(base: InferenceConfiguration, ...layers: Options[]): InferenceConfiguration {
   return new InferenceConfiguration(Object.assign({}, base, ...layers) as Options);
 }
+
+/**
+ * A node's configuration for each message: the server's, the node's options, then the message's.
+ * Messages that set no parameters (most) share one configuration, built again only when the
+ * server's changes; configurations are immutable, so sharing one is safe.
+ */
+export function messageConfigurations(nodeOptions: Options): (base: InferenceConfiguration, msg: NodeMessage) => InferenceConfiguration {
+  let shared: { base: InferenceConfiguration; layered: InferenceConfiguration } | undefined;
+  return (base, msg) => {
+    const requested = messageOptions(msg);
+    if (Object.keys(requested).length > 0) return layerConfiguration(base, nodeOptions, requested);
+    if (shared?.base !== base) shared = { base, layered: layerConfiguration(base, nodeOptions) };
+    return shared.layered;
+  };
+}
