@@ -83,6 +83,10 @@
         $('.roboflow-queue-size-row').toggle($(this).val() === 'queue');
       }).trigger('change');
     },
+    /** Why a call to this package's admin endpoints failed: their own reason, else the HTTP status. */
+    adminError: function (xhr) {
+      return (xhr.responseJSON && xhr.responseJSON.error) || xhr.statusText;
+    },
     /** A second output for failed messages exists only while the error-output box is ticked. */
     saveErrorOutput: function (node) {
       node.outputs = $('#node-input-errorOutput').is(':checked') ? 2 : 1;
