@@ -44,6 +44,26 @@ export function serverNode(url: string, config: Record<string, unknown> = {}): F
   return { id: SERVER_ID, type: 'roboflow-server', name: 'simulator', url, ...config };
 }
 
+/** An infer node with shapes/1 on msg.payload, wired to a helper node `out`. */
+export function inferNode(config: Record<string, unknown> = {}): FlowNode {
+  return {
+    id: 'infer1',
+    type: 'roboflow-infer',
+    server: SERVER_ID,
+    model: 'shapes/1',
+    modelType: 'str',
+    image: 'payload',
+    imageType: 'msg',
+    annotationsProperty: 'annotations',
+    countsProperty: 'counts',
+    maxInFlight: 1,
+    overflow: 'queue',
+    queueSize: 100,
+    wires: [['out']],
+    ...config,
+  };
+}
+
 /** A tab holding the given nodes plus catch, status and complete nodes watching `watched`, wired to helpers. */
 export function flowOnTab(nodes: FlowNode[], watched: string[]): FlowNode[] {
   const onTab = nodes.map((node) => (node.type === 'roboflow-server' ? node : { z: TAB, ...node }));

@@ -9,6 +9,7 @@ import {
   eventually,
   flowOnTab,
   helper,
+  inferNode,
   nodeModules,
   SERVER_ID,
   serverNode,
@@ -19,25 +20,6 @@ import {
 const NODES = () => nodeModules('roboflow-server', 'roboflow-infer');
 // A fresh object each time: the runtime keeps and mutates the credentials object it is given.
 const credentials = () => ({ [SERVER_ID]: { apiKey: API_KEY } });
-
-function inferNode(config: Record<string, unknown> = {}): FlowNode {
-  return {
-    id: 'infer1',
-    type: 'roboflow-infer',
-    server: SERVER_ID,
-    model: 'shapes/1',
-    modelType: 'str',
-    image: 'payload',
-    imageType: 'msg',
-    annotationsProperty: 'annotations',
-    countsProperty: 'counts',
-    maxInFlight: 1,
-    overflow: 'queue',
-    queueSize: 100,
-    wires: [['out']],
-    ...config,
-  };
-}
 
 function flow(simulatorUrl: string, infer: Record<string, unknown> = {}, server: Record<string, unknown> = {}): FlowNode[] {
   return flowOnTab([serverNode(simulatorUrl, server), inferNode(infer), { id: 'out', type: 'helper' }], ['infer1']);

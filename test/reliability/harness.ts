@@ -3,7 +3,7 @@
 // lines, node status/log/send calls) and an infer flow watched by Catch and Status nodes.
 import assert from 'node:assert/strict';
 import { startSimulator, type Simulator } from '../simulator';
-import { collect, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, useNodeRedWithSimulator, type Collected, type FlowNode } from '../nodes/helpers';
+import { collect, flowOnTab, helper, inferNode, nodeModules, SERVER_ID, serverNode, useNodeRedWithSimulator, type Collected } from '../nodes/helpers';
 
 export const MARKER_KEY = 'MARKERKEY-5f3c9a7e1d2b4c6a8f0e';
 /** The key and the part upstream's masking (`MA***0e`) must hide: either in any output is a leak. */
@@ -16,25 +16,6 @@ export function credentials(): Record<string, Record<string, string>> {
 export const REQUEST_TIMEOUT_MS = 1000;
 
 export const INFER_NODES = () => nodeModules('roboflow-server', 'roboflow-infer');
-
-export function inferNode(config: Record<string, unknown> = {}): FlowNode {
-  return {
-    id: 'infer1',
-    type: 'roboflow-infer',
-    server: SERVER_ID,
-    model: 'shapes/1',
-    modelType: 'str',
-    image: 'payload',
-    imageType: 'msg',
-    annotationsProperty: 'annotations',
-    countsProperty: 'counts',
-    maxInFlight: 1,
-    overflow: 'queue',
-    queueSize: 100,
-    wires: [['out']],
-    ...config,
-  };
-}
 
 export interface InferFlow {
   out: Collected;

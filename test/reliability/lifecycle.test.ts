@@ -6,9 +6,9 @@ import { createHook } from 'node:async_hooks';
 import { readdirSync, readFileSync } from 'node:fs';
 import { makeImage } from '../fixtures/images';
 import { ffmpegChildren, startMjpegServer, type MjpegServer } from '../fixtures/videos';
-import { activeResources, collect, eventually, flowOnTab, helper, nodeModules, serverNode, type FlowNode } from '../nodes/helpers';
+import { activeResources, collect, eventually, flowOnTab, helper, inferNode, nodeModules, serverNode, type FlowNode } from '../nodes/helpers';
 import { startSimulator, type Simulator } from '../simulator';
-import { credentials, inferNode, watchProcess } from './harness';
+import { credentials, watchProcess } from './harness';
 
 /** Generous for a loaded 2-core machine; a close that waits on a request or on ffmpeg takes far longer. */
 const MAX_CLOSE_MS = 2_000;
