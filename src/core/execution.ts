@@ -110,7 +110,7 @@ export class Transport {
       bodyTimeout: 0,
       connect: { lookup: policyLookup(urlPolicy) },
     });
-    this.imageSources = { urlPolicy, fileBaseDir: options.fileBaseDir, downloadAgent };
+    this.imageSources = { urlPolicy, fileBaseDir: options.fileBaseDir, downloadAgent, closed: this.lifetime.signal };
     // Every request in flight listens to the client's lifetime; more than ten is normal, not a leak.
     setMaxListeners(0, this.lifetime.signal);
   }
@@ -137,12 +137,7 @@ export class Transport {
 
   async loadImages(input: ImagesInput, options: LoadImagesOptions = {}): Promise<EncodedImage[]> {
     this.assertOpen();
-    const link = linkSignals([options.signal, this.lifetime.signal]);
-    try {
-      return await loadImages(input, { ...options, signal: link.signal }, this.imageSources);
-    } finally {
-      link.release();
-    }
+    return loadImages(input, options, this.imageSources);
   }
 
   async send(request: PreparedRequest, configuration: InferenceConfiguration): Promise<HttpResponse> {

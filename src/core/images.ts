@@ -31,6 +31,8 @@ export interface ImageSources {
   fileBaseDir?: string;
   /** The dispatcher image downloads go through (never the API pool). */
   downloadAgent: Dispatcher;
+  /** Aborts downloads in flight when the client closes. */
+  closed?: AbortSignal;
 }
 
 /**
@@ -182,12 +184,15 @@ async function readImageFile(path: string, fileBaseDir: string | undefined): Pro
 async function downloadImage(rawUrl: string, sources: ImageSources, signal: AbortSignal | undefined): Promise<Buffer> {
   const policy = sources.urlPolicy;
   let url = checkImageUrl(rawUrl, policy);
-  // One signal for the whole redirect chain: the caller's abort or the download deadline.
+  // One signal for the whole redirect chain: the caller's abort, the client closing or the download deadline.
   const download = new AbortController();
   const timer = setTimeout(() => download.abort(), policy.downloadTimeoutMs);
-  const stop = () => download.abort(signal?.reason);
-  if (signal?.aborted) stop();
-  else signal?.addEventListener('abort', stop, { once: true });
+  const stoppers = [signal, sources.closed].filter((stopper) => stopper !== undefined);
+  const stop = (event: Event) => download.abort((event.target as AbortSignal).reason);
+  for (const stopper of stoppers) {
+    if (stopper.aborted) download.abort(stopper.reason);
+    else stopper.addEventListener('abort', stop, { once: true });
+  }
   try {
     for (let hop = 0; hop <= policy.maxRedirects; hop += 1) {
       const response = await request(url, { method: 'GET', dispatcher: sources.downloadAgent, signal: download.signal });
@@ -210,12 +215,13 @@ async function downloadImage(rawUrl: string, sources: ImageSources, signal: Abor
     throw new HTTPClientError(`Could not load image from URL. Details: more than ${policy.maxRedirects} redirects.`);
   } catch (error) {
     if (error instanceof HTTPClientError) throw error;
-    if (signal?.aborted) throw signal.reason;
+    const stopped = stoppers.find((stopper) => stopper.aborted);
+    if (stopped) throw stopped.reason;
     const details = download.signal.aborted ? `download timed out after ${policy.downloadTimeoutMs} ms` : describeError(error);
     throw new HTTPClientError(`Could not load image from URL. Details: ${maskApiKey(details)}`);
   } finally {
     clearTimeout(timer);
-    signal?.removeEventListener('abort', stop);
+    for (const stopper of stoppers) stopper.removeEventListener('abort', stop);
   }
 }
 

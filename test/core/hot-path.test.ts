@@ -1,4 +1,8 @@
+// What the per-request shortcuts must keep: request bodies byte for byte, the caller's image
+// bytes, and aborting an image download from the caller or by closing the client.
 import assert from 'node:assert/strict';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { EncodedImage, ImagesInput } from '../../src/core/context';
 import { imagesBody, Transport } from '../../src/core/execution';
 import { hasCanonicalBase64 } from '../../src/core/images';
@@ -10,7 +14,7 @@ function expectedBody(payload: Record<string, unknown>, batch: EncodedImage[]): 
   return JSON.stringify({ ...payload, image: batch.length === 1 ? wire[0] : wire });
 }
 
-describe('image request bodies', () => {
+describe('hot path', () => {
   const transport = new Transport('http://127.0.0.1:1', undefined);
   const load = (input: ImagesInput) => transport.loadImages(input);
   after(() => transport.close());
@@ -33,7 +37,8 @@ describe('image request bodies', () => {
     const jpeg = await makeImage({ width: 32, height: 32 });
     const backing = new Uint8Array(jpeg.length + 20);
     backing.set(jpeg, 10);
-    const [image] = await load(new Uint8Array(backing.buffer, 10, jpeg.length));
+    // Typed as Buffer, but JavaScript callers (a Node-RED function node) may pass any Uint8Array.
+    const [image] = await load(new Uint8Array(backing.buffer, 10, jpeg.length) as unknown as Buffer);
     assert.equal(image.base64, jpeg.toString('base64'));
   });
 
@@ -52,5 +57,45 @@ describe('image request bodies', () => {
     const payload = { image: 'placeholder', model_id: 'shapes/1' };
     assert.equal(imagesBody(payload, [image]).toString('utf8'), expectedBody(payload, [image]));
     assert.ok(imagesBody(payload, [image]).toString('utf8').startsWith('{"image":{'));
+  });
+
+  describe('image downloads', () => {
+    const held: ServerResponse[] = [];
+    // Answers nothing until the test is over: a download stays in flight until it is aborted.
+    const server = createServer((_request, response) => void held.push(response));
+    let url = '';
+    const received = () => new Promise((resolve) => server.once('request', resolve));
+    before(async () => {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/image.jpg`;
+    });
+    after(async () => {
+      held.forEach((response) => response.destroy());
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    it("stop with the caller's reason when its signal aborts", async () => {
+      const downloads = new Transport('http://127.0.0.1:1', undefined);
+      try {
+        const controller = new AbortController();
+        const arrived = received();
+        const loading = downloads.loadImages(url, { signal: controller.signal });
+        await arrived;
+        controller.abort(new Error('caller gave up'));
+        await assert.rejects(loading, /caller gave up/);
+      } finally {
+        await downloads.close();
+      }
+    });
+
+    it('stop when the client closes', async () => {
+      const downloads = new Transport('http://127.0.0.1:1', undefined);
+      const arrived = received();
+      const loading = downloads.loadImages(url);
+      await arrived;
+      const rejected = assert.rejects(loading, { name: 'HTTPClientError', message: 'The client was closed.' });
+      await downloads.close();
+      await rejected;
+    });
   });
 });
