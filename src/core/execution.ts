@@ -393,7 +393,8 @@ export function imagesBody(payload: Record<string, unknown>, batch: readonly Enc
     return Buffer.from(JSON.stringify({ ...payload, image }));
   }
   const head = JSON.stringify(payload);
-  const parts: Array<[text: string, encoding: 'utf8' | 'latin1']> = [[head === '{}' ? '{"image":' : `${head.slice(0, -1)},"image":`, 'utf8']];
+  const opening = head === '{}' ? '{"image":' : `${head.slice(0, -1)},"image":`;
+  const parts: Array<[text: string, encoding: 'utf8' | 'latin1']> = [[opening, 'utf8']];
   if (batch.length !== 1) parts.push(['[', 'latin1']);
   batch.forEach((item, index) => {
     if (index > 0) parts.push([',', 'latin1']);
