@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import helper from 'node-red-node-test-helper';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator';
 
-helper.init(require.resolve('node-red'));
+// NODE_RED_PATH runs the same tests on another Node-RED, e.g. 5.x installed elsewhere.
+helper.init(process.env.NODE_RED_PATH ?? require.resolve('node-red'));
 export { helper };
 
 const DIST = join(__dirname, '..', '..', 'dist', 'nodes');
