@@ -1,7 +1,6 @@
 // Scenario 1: how close a batch of images gets to `in-flight requests / server latency`.
-import { InferenceConfiguration, InferenceHTTPClient } from '../../src/core';
 import { DETECTION_ROUTE, detectionPayload, replayDetection } from '../answers';
-import { BENCH_API_KEY, DETECTION_MODEL, benchImage } from '../fixtures';
+import { DETECTION_MODEL, benchClient, benchConfiguration, benchImage } from '../fixtures';
 import { rawPostWindow } from '../rawPosts';
 import { RemoteSimulator } from '../remoteSimulator';
 import type { Row } from '../report';
@@ -43,11 +42,11 @@ async function run(options: BenchOptions): Promise<Row[]> {
   const image = await benchImage(640, 480);
   const images = Array.from({ length: imageCount }, () => image);
   const simulator = await RemoteSimulator.start({ latencyMs: LATENCY_MS, preloaded: [DETECTION_MODEL] });
-  const client = new InferenceHTTPClient(simulator.url, BENCH_API_KEY);
+  const client = benchClient(simulator.url);
   const rows: Row[] = [];
   const measureOne = async (count: number, batchSize: number, concurrency: number, figure: string, analysed = false) => {
     const batch = images.slice(0, count);
-    client.configure(new InferenceConfiguration({ maxConcurrentRequests: concurrency, maxBatchSize: batchSize }));
+    client.configure(benchConfiguration({ maxConcurrentRequests: concurrency, maxBatchSize: batchSize }));
     // Warm-up: opens the pool's connections and caches the model description.
     await client.infer(images.slice(0, concurrency * batchSize), DETECTION_MODEL);
     const { wallMs } = await measure(() => client.infer(batch, DETECTION_MODEL));

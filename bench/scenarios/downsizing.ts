@@ -2,10 +2,9 @@
 // the predictions back to the caller's pixels.
 import sharp from 'sharp';
 import { Agent } from 'undici';
-import { InferenceConfiguration, InferenceHTTPClient } from '../../src/core';
 import { loadImages, rescalePrediction, scalingAspectRatio } from '../../src/core/images';
 import { PERMISSIVE_URL_POLICY } from '../../src/core/urlPolicy';
-import { BENCH_API_KEY, DETECTION_MODEL, benchImage } from '../fixtures';
+import { DETECTION_MODEL, benchClient, benchConfiguration, benchImage } from '../fixtures';
 import { RemoteSimulator } from '../remoteSimulator';
 import type { Row } from '../report';
 import { sized, type BenchOptions, type Scenario } from '../scenario';
@@ -83,10 +82,10 @@ async function measureRescale(): Promise<{ client: number; floor: number }> {
 /** End to end on a zero-latency server: downsizing on versus sending the full frame. */
 async function measureInfer(image: Buffer, count: number): Promise<{ downsized: number; fullSize: number }> {
   const simulator = await RemoteSimulator.start({ latencyMs: 0, preloaded: [DETECTION_MODEL] });
-  const client = new InferenceHTTPClient(simulator.url, BENCH_API_KEY);
+  const client = benchClient(simulator.url);
   try {
     const perImage = async (clientDownsizingDisabled: boolean) => {
-      client.configure(new InferenceConfiguration({ clientDownsizingDisabled }));
+      client.configure(benchConfiguration({ clientDownsizingDisabled }));
       await sequentially(5, () => client.infer(image, DETECTION_MODEL));
       const { wallMs } = await measure(() => sequentially(count, () => client.infer(image, DETECTION_MODEL)));
       return wallMs / count;

@@ -1,8 +1,7 @@
 // Scenario 5: what the roboflow-infer node adds to each message over calling the client directly,
 // both against a zero-latency server in a separate process.
-import { InferenceHTTPClient } from '../../src/core';
 import { replayDetection } from '../answers';
-import { BENCH_API_KEY, DETECTION_MODEL, benchImage } from '../fixtures';
+import { BENCH_API_KEY, DETECTION_MODEL, benchClient, benchImage } from '../fixtures';
 import { inferNode, serverNode, SERVER_ID } from '../flows';
 import { embeddedNodeRed, MessageCollector, sink, type FlowNode } from '../nodeRed';
 import { RemoteSimulator } from '../remoteSimulator';
@@ -27,7 +26,7 @@ async function run(options: BenchOptions): Promise<Row[]> {
   const image = await benchImage(640, 480);
   const simulator = await RemoteSimulator.start({ latencyMs: 0, preloaded: [DETECTION_MODEL] });
   const red = await embeddedNodeRed();
-  const client = new InferenceHTTPClient(simulator.url, BENCH_API_KEY);
+  const client = benchClient(simulator.url);
   try {
     await replayDetection(simulator, image);
     await red.deploy(inferFlow(simulator.url), { [SERVER_ID]: { apiKey: BENCH_API_KEY } });

@@ -1,8 +1,7 @@
 // Scenario 6: sequential workflow runs (one image input) and CLIP comparisons (10 text prompts)
 // against a 20 ms server; one call in flight, so the ideal is 1 / latency.
-import { InferenceHTTPClient } from '../../src/core';
 import { clipComparePayload, recordClipCompare, recordDetection, workflowPayload } from '../answers';
-import { BENCH_API_KEY, DETECTION_MODEL, benchImage } from '../fixtures';
+import { DETECTION_MODEL, benchClient, benchImage } from '../fixtures';
 import { rawPostWindow } from '../rawPosts';
 import { RemoteSimulator } from '../remoteSimulator';
 import type { Row } from '../report';
@@ -35,7 +34,7 @@ async function run(options: BenchOptions): Promise<Row[]> {
   const count = sized(options, { quick: 25, default: 150, long: 150 });
   const image = await benchImage(640, 480);
   const simulator = await RemoteSimulator.start({ latencyMs: LATENCY_MS, preloaded: [DETECTION_MODEL] });
-  const client = new InferenceHTTPClient(simulator.url, BENCH_API_KEY);
+  const client = benchClient(simulator.url);
   const ideal = 1000 / LATENCY_MS;
   try {
     // The simulator answers both routes with fixed answers; the workflow's is built from a
