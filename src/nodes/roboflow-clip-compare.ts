@@ -7,6 +7,7 @@ import { messageSettings, type MessageSettingsDef } from './shared/messageSettin
 import type { Node, NodeAPI, NodeMessage } from './shared/nodeRed';
 import { evaluateProperty, reviveBuffers } from './shared/properties';
 import { findServer, type RoboflowServer } from './shared/server';
+import type { StatusText } from './shared/status';
 
 export type ClipMode = 'compare' | 'imageEmbedding' | 'textEmbedding';
 export const CLIP_VERSIONS = ['RN101', 'RN50', 'RN50x16', 'RN50x4', 'RN50x64', 'ViT-B-16', 'ViT-B-32', 'ViT-L-14-336px', 'ViT-L-14'];
@@ -93,12 +94,12 @@ export default function registerRoboflowClipCompare(RED: NodeAPI): void {
       return text as string | string[];
     }
 
-    async function compare(msg: NodeMessage, context: WorkContext, { client }: RoboflowServer): Promise<string> {
+    async function compare(msg: NodeMessage, context: WorkContext, { client }: RoboflowServer): Promise<StatusText> {
       const subjectKind = config.subjectKind ?? 'image';
       const promptKind = config.promptKind ?? 'text';
       const subject =
         subjectKind === 'image'
-          ? await readImages(RED, node, msg, subjectSource, RED._('roboflow-clip-compare.errors.noImage'))
+          ? await readImages(RED, node, msg, subjectSource, () => RED._('roboflow-clip-compare.errors.noImage'))
           : await readText(msg);
       if (Array.isArray(subject)) throw new Error(RED._('roboflow-clip-compare.errors.oneSubject'));
       const rawPrompts = reviveBuffers(await evaluateProperty(RED, node, config.prompts ?? '', config.promptsType || 'str', msg));
@@ -114,14 +115,14 @@ export default function registerRoboflowClipCompare(RED: NodeAPI): void {
       msg.payload = comparison;
       msg.clip = result;
       const best = comparison.best;
-      return best ? RED._('roboflow-clip-compare.status.best', { label: best.label, similarity: best.similarity.toFixed(2) }) : '';
+      return best ? () => RED._('roboflow-clip-compare.status.best', { label: best.label, similarity: best.similarity.toFixed(2) }) : '';
     }
 
-    async function embed(msg: NodeMessage, context: WorkContext, { client }: RoboflowServer): Promise<string> {
+    async function embed(msg: NodeMessage, context: WorkContext, { client }: RoboflowServer): Promise<StatusText> {
       let vectors: number[][];
       let several: boolean;
       if (mode === 'imageEmbedding') {
-        const images = await readImages(RED, node, msg, subjectSource, RED._('roboflow-clip-compare.errors.noImage'));
+        const images = await readImages(RED, node, msg, subjectSource, () => RED._('roboflow-clip-compare.errors.noImage'));
         const result = await client.getClipImageEmbeddings(images, clipVersion, { signal: context.signal });
         const results: ClipEmbeddingResult[] = Array.isArray(result) ? result : [result];
         vectors = results.flatMap((single) => single.embeddings);
@@ -135,10 +136,10 @@ export default function registerRoboflowClipCompare(RED: NodeAPI): void {
         msg.clip = result;
       }
       msg.payload = several ? vectors : vectors[0];
-      return RED._('roboflow-clip-compare.status.embedded', { count: vectors.length, dimensions: vectors[0]?.length ?? 0 });
+      return () => RED._('roboflow-clip-compare.status.embedded', { count: vectors.length, dimensions: vectors[0]?.length ?? 0 });
     }
 
-    async function work(msg: NodeMessage, context: WorkContext): Promise<string> {
+    async function work(msg: NodeMessage, context: WorkContext): Promise<StatusText> {
       if (!server) throw new Error(RED._('roboflow-clip-compare.errors.noServer'));
       const { client, configuration } = server;
       return client.useConfiguration(configuration, () =>

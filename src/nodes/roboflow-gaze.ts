@@ -9,6 +9,7 @@ import { messageSettings, type MessageSettingsDef } from './shared/messageSettin
 import type { Node, NodeAPI, NodeMessage } from './shared/nodeRed';
 import { setOptionalProperty } from './shared/properties';
 import { findServer, type RoboflowServer } from './shared/server';
+import type { StatusText } from './shared/status';
 
 interface GazeDef extends MessageSettingsDef {
   server?: string;
@@ -24,10 +25,10 @@ export default function registerRoboflowGaze(RED: NodeAPI): void {
     const server = findServer(RED, config.server);
     let removedByServer: FeatureDeprecatedError | undefined;
 
-    async function detect(msg: NodeMessage, context: WorkContext): Promise<string> {
+    async function detect(msg: NodeMessage, context: WorkContext): Promise<StatusText> {
       if (removedByServer) throw removedByServer;
       if (!server) throw new Error(RED._('roboflow-gaze.errors.noServer'));
-      const image = await readImages(RED, node, msg, { property: config.image, type: config.imageType }, RED._('roboflow-gaze.errors.noImage'));
+      const image = await readImages(RED, node, msg, { property: config.image, type: config.imageType }, () => RED._('roboflow-gaze.errors.noImage'));
       const responses = await callServer(server, image, context.signal);
 
       const perImage = responses.map((response) => (Array.isArray(response.predictions) ? response.predictions : []));
@@ -37,7 +38,7 @@ export default function registerRoboflowGaze(RED: NodeAPI): void {
       const annotations = responses.map((response) => toAnnotations(response));
       setOptionalProperty(RED, msg, config.annotationsProperty, single ? annotations[0] ?? [] : annotations);
       const faces = perImage.reduce((sum, predictions) => sum + predictions.length, 0);
-      return RED._('roboflow-gaze.status.done', { count: faces });
+      return () => RED._('roboflow-gaze.status.done', { count: faces });
     }
 
     async function callServer(server: RoboflowServer, image: ImagesInput, signal: AbortSignal) {

@@ -5,6 +5,7 @@ import { handleMessages, type WorkContext } from './shared/messages';
 import { messageSettings } from './shared/messageSettings';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './shared/nodeRed';
 import { findServer } from './shared/server';
+import type { StatusText } from './shared/status';
 
 export const MODEL_MANAGER_ACTIONS = ['info', 'list', 'describe', 'load', 'unload', 'unloadAll'] as const;
 export type ModelManagerAction = (typeof MODEL_MANAGER_ACTIONS)[number];
@@ -27,7 +28,7 @@ export default function registerRoboflowModelManager(RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const server = findServer(RED, config.server);
 
-    async function manage(msg: NodeMessage, { signal }: WorkContext): Promise<string> {
+    async function manage(msg: NodeMessage, { signal }: WorkContext): Promise<StatusText> {
       if (!server) throw new Error(RED._('roboflow-model-manager.errors.noServer'));
       const action = msg.action ?? config.action ?? 'info';
       if (!isAction(action)) {
@@ -48,7 +49,7 @@ export default function registerRoboflowModelManager(RED: NodeAPI): void {
         unloadAll: () => client.unloadAllModels(options),
       };
       msg.payload = await results[action]();
-      return RED._(`roboflow-model-manager.status.${action}`, { modelId });
+      return () => RED._(`roboflow-model-manager.status.${action}`, { modelId });
     }
 
     // One message at a time, in order: registry changes must not overtake each other.

@@ -8,7 +8,7 @@ import { messageSettings, type MessageSettingsDef } from './shared/messageSettin
 import type { Node, NodeAPI, NodeMessage } from './shared/nodeRed';
 import { setOptionalProperty } from './shared/properties';
 import { findServer, type RoboflowServer } from './shared/server';
-import { shorten } from './shared/status';
+import { shorten, type StatusText } from './shared/status';
 
 export const OCR_MODELS = ['doctr', 'trocr', 'easy_ocr', 'pp_ocr'] as const;
 
@@ -48,10 +48,10 @@ export default function registerRoboflowOcr(RED: NodeAPI): void {
     const server = findServer(RED, config.server);
     const options = ocrOptions(config);
 
-    async function recognise(msg: NodeMessage, context: WorkContext): Promise<string> {
+    async function recognise(msg: NodeMessage, context: WorkContext): Promise<StatusText> {
       if (!server) throw new Error(RED._('roboflow-ocr.errors.noServer'));
       const { client, configuration } = server as RoboflowServer;
-      const image = await readImages(RED, node, msg, { property: config.image, type: config.imageType }, RED._('roboflow-ocr.errors.noImage'));
+      const image = await readImages(RED, node, msg, { property: config.image, type: config.imageType }, () => RED._('roboflow-ocr.errors.noImage'));
       const startedAt = performance.now();
       const result = await client.useConfiguration(configuration, () => client.ocrImage(image, options, { signal: context.signal }));
       const timeMs = Math.round(performance.now() - startedAt);
@@ -64,7 +64,7 @@ export default function registerRoboflowOcr(RED: NodeAPI): void {
         const annotations = results.map((single) => toAnnotations(single, { showConfidence: false }));
         setOptionalProperty(RED, msg, config.annotationsProperty, Array.isArray(result) ? annotations : annotations[0]);
       }
-      return RED._('roboflow-ocr.status.done', { text: shorten(texts.join(' ').trim() || '∅'), ms: timeMs });
+      return () => RED._('roboflow-ocr.status.done', { text: shorten(texts.join(' ').trim() || '∅'), ms: timeMs });
     }
 
     handleMessages(node, messageSettings(RED, config), recognise);

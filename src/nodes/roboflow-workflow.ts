@@ -8,6 +8,7 @@ import { messageSettings, type MessageSettingsDef } from './shared/messageSettin
 import type { AdminRequest, AdminResponse, Node, NodeAPI, NodeMessage } from './shared/nodeRed';
 import { evaluateProperty, reviveBuffers } from './shared/properties';
 import { findServer, resolveSecret } from './shared/server';
+import type { StatusText } from './shared/status';
 
 interface WorkflowDef extends MessageSettingsDef {
   server?: string;
@@ -110,7 +111,7 @@ export default function registerRoboflowWorkflow(RED: NodeAPI): void {
       return { ...fromNode, ...fromMessage };
     }
 
-    async function run(msg: NodeMessage, context: WorkContext): Promise<string> {
+    async function run(msg: NodeMessage, context: WorkContext): Promise<StatusText> {
       if (setupError) throw setupError;
       const { client, configuration } = server!;
       const options: RunWorkflowOptions = {
@@ -129,7 +130,7 @@ export default function registerRoboflowWorkflow(RED: NodeAPI): void {
       const outputs: WorkflowOutputs = await client.useConfiguration(effective, () => client.runWorkflow(options, { signal: context.signal }));
       const timeMs = Math.round(performance.now() - startedAt);
       msg.payload = outputs.length === 1 ? outputs[0] : outputs;
-      return RED._('roboflow-workflow.status.done', { count: outputs.length, ms: timeMs });
+      return () => RED._('roboflow-workflow.status.done', { count: outputs.length, ms: timeMs });
     }
 
     handleMessages(node, messageSettings(RED, config), run);

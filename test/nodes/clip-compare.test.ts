@@ -69,6 +69,19 @@ describe('roboflow-clip-compare', function () {
     assert.deepEqual(body.prompt, ['a red box', 'a blue box', 'a green box']);
   });
 
+  it('shows the best prompt, or the embeddings made, as its status', async () => {
+    await helper.load(NODES(), flow(simulator().url), CREDENTIALS);
+    const statuses = collect('statuses');
+    helper.getNode('clip1').receive({ payload: await redImage() });
+    await eventually(() => statuses.messages.some((status) => /^a red box \d\.\d\d$/.test(status.status.text)));
+
+    await helper.unload();
+    await helper.load(NODES(), flow(simulator().url, { mode: 'imageEmbedding' }), CREDENTIALS);
+    const embedded = collect('statuses');
+    helper.getNode('clip1').receive({ payload: [await redImage(), await blueImage()] });
+    await eventually(() => embedded.messages.some((status) => /^2 × \d+-d embedding$/.test(status.status.text)));
+  });
+
   it('takes prompts as a JSON array, with the CLIP version chosen in the node', async () => {
     const msg = await run(
       { prompts: '["a blue box, large", "a yellow box"]', promptsType: 'json', clipVersion: 'ViT-L-14' },

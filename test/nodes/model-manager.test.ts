@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { standardImage } from '../fixtures/images';
-import { API_KEY, collect, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, useNodeRedWithSimulator } from './helpers';
+import { API_KEY, collect, eventually, flowOnTab, helper, nodeModules, SERVER_ID, serverNode, useNodeRedWithSimulator } from './helpers';
 
 const NODES = () => nodeModules('roboflow-server', 'roboflow-model-manager', 'roboflow-infer');
 
@@ -19,18 +19,19 @@ describe('roboflow-model-manager', function () {
       ['manager1', 'infer1'],
     );
     await helper.load(NODES(), flow, { [SERVER_ID]: { apiKey: API_KEY } });
-    return { out: collect('out'), caught: collect('caught'), node: helper.getNode('manager1') };
+    return { out: collect('out'), caught: collect('caught'), statuses: collect('statuses'), node: helper.getNode('manager1') };
   }
 
   const loadedIds = (payload: { models: Array<{ modelId: string }> }) => payload.models.map((model) => model.modelId).sort();
 
   it('answers server info and passes the message through', async () => {
-    const { out, node } = await loadManager();
+    const { out, statuses, node } = await loadManager();
     node.receive({ topic: 'ask' });
     const [msg] = await out.atLeast(1);
     assert.equal(msg.topic, 'ask');
     assert.equal(msg.payload.name, 'Roboflow Inference Server');
     assert.equal(msg.payload.version, '1.5.0');
+    await eventually(() => statuses.messages.some((status) => status.status.text === 'server info'));
   });
 
   it('lists, loads, describes, unloads and unloads all, as msg.action and msg.modelId ask', async () => {

@@ -23,6 +23,7 @@ describe('roboflow-ocr', function () {
   it('puts the recognised text in msg.payload and the response in msg.ocr, sending only what is set', async () => {
     await helper.load(NODES(), flow(simulator().url), CREDENTIALS);
     const out = collect('out');
+    const statuses = collect('statuses');
     helper.getNode('ocr1').receive({ payload: await standardImage(), topic: 'sign' });
     const [msg] = await out.atLeast(1);
 
@@ -35,6 +36,7 @@ describe('roboflow-ocr', function () {
     const body = request.body as Record<string, unknown>;
     assert.deepEqual(Object.keys(body).sort(), ['api_key', 'image']);
     assert.equal(body.api_key, API_KEY);
+    await eventually(() => statuses.messages.some((status) => /^RED BLUE · \d+ ms$/.test(status.status.text)));
   });
 
   it('sends the model, version, languages and quantize of EasyOCR', async () => {

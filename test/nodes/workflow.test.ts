@@ -71,6 +71,13 @@ describe('roboflow-workflow', function () {
     await rm(profilingDirectory, { recursive: true, force: true });
   });
 
+  it('shows how many results it got, and how fast, as its status', async () => {
+    await helper.load(NODES(), flow(), CREDENTIALS);
+    const statuses = collect('statuses');
+    helper.getNode('wf1').receive({ payload: await standardImage() });
+    await eventually(() => statuses.messages.some((status) => /^1 result\(s\) · \d+ ms$/.test(status.status.text)));
+  });
+
   it('runs an inline specification on msg.payload and outputs images as JPEG Buffers', async () => {
     const image = await standardImage();
     const msg = await run({}, { payload: image, topic: 'line-1' });

@@ -9,11 +9,12 @@ export async function readImages(
   node: Node,
   msg: NodeMessage,
   source: { property?: string; type?: string },
-  missing: string,
+  /** The error message when there is no image, made only then. */
+  missing: () => string,
 ): Promise<ImagesInput> {
   const value = reviveBuffers(await evaluateProperty(RED, node, source.property || 'payload', source.type || 'msg', msg));
   if (value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0)) {
-    throw new Error(missing);
+    throw new Error(missing());
   }
   return value as ImagesInput;
 }
