@@ -244,16 +244,7 @@ function detectionAnnotations(detection: Detection, showConfidence: boolean): An
   return annotations;
 }
 
-/**
- * Annotations in node-red-node-annotate-image's format (plus `polygon` for masks): a rect per box,
- * a polygon per mask, a circle per keypoint or face landmark. A classification or OCR text without
- * boxes becomes one rect around the whole image (when the result says how big the image is).
- */
-export function toAnnotations(result: unknown, options: AnnotationOptions = {}): Annotation[] {
-  const single = firstResult(result);
-  if (!single) return [];
-  const showConfidence = options.showConfidence ?? true;
-  const parsed = parseResult(single);
+function parsedAnnotations(parsed: ParsedResult, showConfidence: boolean): Annotation[] {
   const annotations = parsed.detections.flatMap((detection) => detectionAnnotations(detection, showConfidence));
   if (parsed.captions.length > 0 && parsed.width !== undefined && parsed.height !== undefined) {
     annotations.push({
@@ -267,23 +258,52 @@ export function toAnnotations(result: unknown, options: AnnotationOptions = {}):
 }
 
 /**
+ * Annotations in node-red-node-annotate-image's format (plus `polygon` for masks): a rect per box,
+ * a polygon per mask, a circle per keypoint or face landmark. A classification or OCR text without
+ * boxes becomes one rect around the whole image (when the result says how big the image is).
+ */
+export function toAnnotations(result: unknown, options: AnnotationOptions = {}): Annotation[] {
+  const single = firstResult(result);
+  return single ? parsedAnnotations(parseResult(single), options.showConfidence ?? true) : [];
+}
+
+function addCounts(counts: Record<string, number>, single: Json, parsed: ParsedResult): void {
+  const isOcrText = typeof single.result === 'string';
+  const names = [
+    ...parsed.detections.map((detection) => detection.className),
+    ...(isOcrText ? [] : parsed.captions.map((caption) => caption.className)),
+  ];
+  for (const name of names) counts[name] = (counts[name] ?? 0) + 1;
+}
+
+/**
  * Objects per class. Whole-image classes (classification) count once each; a batch (list of
  * results) is totalled over all its images.
  */
 export function countByClass(result: unknown): Record<string, number> {
-  const results = Array.isArray(result) ? result : [result];
   const counts: Record<string, number> = {};
-  for (const single of results) {
-    if (!isObject(single)) continue;
-    const parsed = parseResult(single);
-    const isOcrText = typeof single.result === 'string';
-    const names = [
-      ...parsed.detections.map((detection) => detection.className),
-      ...(isOcrText ? [] : parsed.captions.map((caption) => caption.className)),
-    ];
-    for (const name of names) counts[name] = (counts[name] ?? 0) + 1;
+  for (const single of Array.isArray(result) ? result : [result]) {
+    if (isObject(single)) addCounts(counts, single, parseResult(single));
   }
   return counts;
+}
+
+/**
+ * `toAnnotations` of each result and `countByClass` of them all, parsing each result once: a node
+ * that outputs both would otherwise walk every prediction twice per message.
+ */
+export function annotateAndCount(
+  results: readonly unknown[],
+  options: AnnotationOptions = {},
+): { annotations: Annotation[][]; counts: Record<string, number> } {
+  const counts: Record<string, number> = {};
+  const annotations = results.map((result) => {
+    if (!isObject(result)) return toAnnotations(result, options);
+    const parsed = parseResult(result);
+    addCounts(counts, result, parsed);
+    return parsedAnnotations(parsed, options.showConfidence ?? true);
+  });
+  return { annotations, counts };
 }
 
 // ---- drawing -------------------------------------------------------------------------------

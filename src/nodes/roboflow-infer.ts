@@ -2,7 +2,7 @@
 // per-class counts and optionally an annotated JPEG. The message pipeline (flow control,
 // status, errors, close) is shared; this file is the pattern other Roboflow nodes copy.
 import type { ImageInput, ImagesInput, InferenceConfigurationOptions } from '../core';
-import { countByClass, drawPredictions, toAnnotations } from '../core/annotate';
+import { annotateAndCount, drawPredictions } from '../core/annotate';
 import { messageConfigurations, parseOptions } from './shared/configuration';
 import { imageBytes } from './shared/images';
 import { handleMessages, type WorkContext } from './shared/messages';
@@ -81,11 +81,10 @@ export default function registerRoboflowInfer(RED: NodeAPI): void {
 
       const results = Array.isArray(result) ? result : [result];
       if (!results.every(isInferenceResult)) throw new Error(RED._('roboflow-infer.errors.notInferenceResult'));
-      const counts = countByClass(result);
       const showConfidence = config.showConfidence !== false;
+      const { annotations, counts } = annotateAndCount(results, { showConfidence });
       setOptionalProperty(RED, msg, config.originalImageProperty, image);
       msg.payload = result;
-      const annotations = results.map((single) => toAnnotations(single, { showConfidence }));
       // Missing (a hand-written flow) means the documented default; blank means "don't output".
       setOptionalProperty(RED, msg, config.annotationsProperty ?? 'annotations', Array.isArray(result) ? annotations : annotations[0]);
       setOptionalProperty(RED, msg, config.countsProperty ?? 'counts', counts);

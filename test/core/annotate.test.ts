@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { colourForClass, countByClass, drawPredictions, escapeXml, toAnnotations } from '../../src/core/annotate';
+import { annotateAndCount, colourForClass, countByClass, drawPredictions, escapeXml, toAnnotations } from '../../src/core/annotate';
 import { makeImage, standardImage } from '../fixtures/images';
 
 // The standard image's red box (100,80 200x150) and blue box (400,300 120x100), centre-based as the server sends them.
@@ -128,6 +128,25 @@ describe('annotate: countByClass', () => {
     );
     assert.deepEqual(countByClass({ result: 'HELLO', time: 0.1 }), {});
     assert.deepEqual(countByClass({ predictions: [] }), {});
+  });
+});
+
+describe('annotate: annotateAndCount', () => {
+  it('gives what toAnnotations of each result and countByClass of them all give', () => {
+    const results: unknown[] = [
+      DETECTION_RESULT,
+      { image: { width: 224, height: 224 }, predictions: { red: { confidence: 0.9 }, blue: { confidence: 0.6 } }, predicted_classes: ['red', 'blue'] },
+      { image: { width: 640, height: 480 }, result: 'HELLO', predictions: [] },
+      { predictions: [{ ...RED, points: [{ x: 1, y: 2 }, { x: 3, y: 4 }, { x: 5, y: 1 }] }] },
+      [DETECTION_RESULT],
+      null,
+    ];
+    for (const showConfidence of [true, false]) {
+      const { annotations, counts } = annotateAndCount(results, { showConfidence });
+      assert.deepEqual(annotations, results.map((result) => toAnnotations(result, { showConfidence })));
+      assert.deepEqual(counts, countByClass(results));
+    }
+    assert.deepEqual(annotateAndCount(results).counts, { red: 3, blue: 2 });
   });
 });
 
